@@ -1,0 +1,3 @@
+from messenger.cli.main import main
+
+main()

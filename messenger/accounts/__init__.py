@@ -1,0 +1,1 @@
+"""Accounts: creating people on the homeserver and recording their role."""

@@ -1,0 +1,176 @@
+"""Handler: create an account on the homeserver, record its role; a patient gets a service room."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from messenger.accounts.names import password as new_password
+from messenger.accounts.names import patient_localpart, slug
+from messenger.bridge.errors import UserInUse
+from messenger.bridge.homeserver_client import HomeserverClient
+from messenger.config import Settings
+from messenger.db.database import Database, now_ms
+from messenger.db.stores import accounts as accounts_store
+from messenger.db.stores.accounts import AccountRow
+from messenger.ids import Role, RoomID, UserID, user_id
+from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
+from messenger.rooms.service_room import create_service_room
+
+log = logging.getLogger(__name__)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._=\-]{1,62}$")
+
+
+class AccountInputError(ValueError):
+    """Bad input for an account; the message names the field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user_id: UserID
+    role: Role
+    display_name: str
+    password: str | None  # only when we generated it
+    service_room_id: RoomID | None
+    homeserver: str
+
+
+def validate_display_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise AccountInputError("--display-name: must not be empty")
+    if len(name) > 100:
+        raise AccountInputError("--display-name: at most 100 characters")
+    if any(ord(char) < 32 for char in name):
+        raise AccountInputError("--display-name: must not contain control characters")
+    return name
+
+
+class AccountHandler:
+    def __init__(self, settings: Settings, db: Database, hs: HomeserverClient) -> None:
+        self._settings = settings
+        self._db = db
+        self._hs = hs
+
+    async def add(
+        self,
+        *,
+        role: Role,
+        display_name: str,
+        kvnr: str | None = None,
+        password: str | None = None,
+        username: str | None = None,
+    ) -> NewAccount:
+        cfg = self._settings.config
+        name = validate_display_name(display_name)
+        digest = self._validate(role, kvnr, password, username)
+        if digest is not None:
+            async with self._db.transaction() as conn:
+                existing = await accounts_store.get_by_kvnr_digest(conn, digest)
+            if existing is not None:
+                raise AccountInputError(
+                    f"--kvnr: an account with this KVNR exists already ({existing.user_id})"
+                )
+        generated = password is None
+        secret = password or new_password(cfg.accounts.password_length)
+        created = await self._register(role, name, secret, username)
+        async with self._db.transaction() as conn:
+            await accounts_store.insert(
+                conn,
+                user_id=created,
+                role=role,
+                display_name=name,
+                kvnr_digest=digest,
+                created_at=now_ms(),
+            )
+        log.info("account %s created with role %s", created, role.value)
+        room = await self.provision_service_room(created) if role is Role.PATIENT else None
+        return NewAccount(
+            user_id=created,
+            role=role,
+            display_name=name,
+            password=secret if generated else None,
+            service_room_id=room,
+            homeserver=cfg.homeserver.public_url,
+        )
+
+    def _validate(
+        self, role: Role, kvnr: str | None, password: str | None, username: str | None
+    ) -> str | None:
+        if password is not None and len(password) < 10:
+            raise AccountInputError("--password: at least 10 characters")
+        if username is not None:
+            if role is Role.PATIENT:
+                raise AccountInputError(
+                    "--username: patients get a random, non-speaking Matrix ID; leave it out"
+                )
+            if not _USERNAME.match(username):
+                raise AccountInputError(
+                    "--username: 2-63 characters a-z, 0-9, '.', '_', '=', '-', starting with a letter or digit"
+                )
+        if kvnr is None:
+            return None
+        if role is not Role.PATIENT:
+            raise AccountInputError("--kvnr: only patients (insured persons) have a KVNR")
+        try:
+            return kvnr_digest(parse_kvnr(kvnr), self._settings.secrets.kvnr_key.encode())
+        except InvalidKVNR as error:
+            raise AccountInputError(f"--kvnr: {error}") from None
+
+    async def _register(
+        self, role: Role, name: str, secret: str, username: str | None
+    ) -> UserID:
+        cfg = self._settings.config
+        shared = self._settings.secrets.registration_shared_secret
+        for attempt in range(1, 20):
+            if role is Role.PATIENT:
+                local = patient_localpart(cfg.accounts.patient_prefix)
+            elif username is not None:
+                local = username
+            else:
+                local = slug(name) if attempt == 1 else f"{slug(name)}-{attempt}"
+            try:
+                response = await self._hs.register_with_shared_secret(
+                    shared, local, secret, name, admin=False
+                )
+            except UserInUse:
+                if username is not None:
+                    raise AccountInputError(f"--username: {local} is taken") from None
+                continue
+            # Registration logs a device in; drop it so no key-less device shows up to others.
+            await self._hs.logout(str(response["access_token"]))
+            return user_id(local, cfg.homeserver.server_name)
+        raise AccountInputError("--display-name: could not find a free Matrix ID; pass --username")
+
+    async def provision_service_room(self, patient: UserID) -> RoomID:
+        cfg = self._settings.config
+        bot = cfg.bot_user_id(cfg.bots.service)
+        await self._hs.register_appservice_user(bot[1:].split(":", 1)[0])
+        room = await create_service_room(self._hs, bot, patient, cfg.bots.service.display_name)
+        async with self._db.transaction() as conn:
+            await accounts_store.set_service_room(conn, patient, room)
+        log.info("service room %s created for %s", room, patient)
+        return room
+
+    async def provision_missing_service_rooms(self) -> int:
+        """Create service rooms that a crash or an earlier outage left out."""
+        async with self._db.transaction() as conn:
+            missing = await accounts_store.patients_without_service_room(conn)
+        for account in missing:
+            await self.provision_service_room(account.user_id)
+        return len(missing)
+
+    async def list(self, role: Role | None = None) -> list[AccountRow]:
+        async with self._db.transaction() as conn:
+            return await accounts_store.list_accounts(conn, role)
+
+    async def show(self, who: str) -> AccountRow | None:
+        async with self._db.transaction() as conn:
+            if who.startswith("@"):
+                return await accounts_store.get(conn, who)
+            try:
+                digest = kvnr_digest(parse_kvnr(who), self._settings.secrets.kvnr_key.encode())
+            except InvalidKVNR as error:
+                raise AccountInputError(f"ACCOUNT: a Matrix ID (@…) or a valid KVNR; {error}") from None
+            return await accounts_store.get_by_kvnr_digest(conn, digest)

@@ -1,0 +1,115 @@
+"""The App: wires the appservice process together (database, Synapse client, transaction server,
+inbox worker, bots). The one place that knows all the parts; no module-level globals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from messenger.accounts.handler import AccountHandler
+from messenger.bots.runtime import BotRuntime
+from messenger.bots.service_bot import ServiceBot
+from messenger.bridge.admin_account import admin_token
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError
+from messenger.bridge.homeserver_client import HomeserverClient
+from messenger.bridge.inbox import InboxWorker
+from messenger.bridge.server import TransactionServer
+from messenger.config import Settings
+from messenger.db.database import Database
+from messenger.db.stores import inbox as inbox_store
+from messenger.rooms.registry import RoomRegistry
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        cfg = settings.config
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.hs = HomeserverClient(
+            cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id
+        )
+        self.accounts = AccountHandler(settings, self.db, self.hs)
+        self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
+        self.server = TransactionServer(
+            self.db, settings.secrets.hs_token, self.inbox.wake, self._user_exists, self._health
+        )
+        service = cfg.bots.service
+        self.service_bot = BotRuntime(
+            user_id=cfg.bot_user_id(service),
+            section=service,
+            homeserver_url=cfg.homeserver.client_url,
+            store_dir=settings.bots_dir / service.localpart,
+            pickle_key=settings.secrets.pickle_key,
+            db=self.db,
+            hs=self.hs,
+            admin_token=self._admin_token,
+            bot=ServiceBot(self.db, cfg.insurer.name, cfg.default_language),
+        )
+        self._admin: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _admin_token(self) -> str:
+        if self._admin is None:
+            self._admin = await admin_token(self.settings, self.hs)
+        return self._admin
+
+    async def _user_exists(self, user: str) -> bool:
+        if user != self.service_bot.user_id:
+            return False
+        await self.hs.register_appservice_user(user[1:].split(":", 1)[0])
+        return True
+
+    async def _health(self) -> dict[str, Any]:
+        async with self.db.transaction() as conn:
+            counts = await inbox_store.counts(conn)
+        return {
+            "status": "ok",
+            "bots": {self.service_bot.user_id: "ready" if self.service_bot.ready.is_set() else "starting"},
+            "inbox": counts,
+        }
+
+    async def _wait_for_homeserver(self, timeout: float = 120) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await self.hs.health():
+            if asyncio.get_running_loop().time() > deadline:
+                raise HomeserverUnreachable(self.hs.base_url, "no answer to /health")
+            await asyncio.sleep(0.5)
+
+    async def start(self) -> None:
+        before, after = await self.db.migrate()
+        if before != after:
+            log.info("database migrated from %s to %s", before, after)
+        cfg = self.settings.config.appservice
+        self._runner = web.AppRunner(self.server.app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, cfg.bind_address, cfg.port).start()
+        log.info("appservice listening on %s", cfg.url)
+        self._tasks.append(asyncio.create_task(self.inbox.run(), name="inbox"))
+        await self._wait_for_homeserver()
+        try:
+            await self.hs.ping()  # makes Synapse retry queued transactions now
+        except MatrixError as error:
+            log.warning("homeserver ping failed: %s", error)
+        await self.service_bot.start()
+        made = await self.accounts.provision_missing_service_rooms()
+        if made:
+            log.info("created %d missing service rooms", made)
+
+    async def stop(self) -> None:
+        await self.service_bot.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.hs.close()
+        await self.db.close()

@@ -1,0 +1,38 @@
+"""Parsing what a patient writes to the service bot into a command. Sans I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # help | language | unknown
+    argument: str = ""
+    language_hint: str | None = None  # the language the user wrote the command in
+
+
+_HELP = {"hilfe": "de", "help": "en", "?": None, "start": None}
+_LANGUAGE_WORDS = {"sprache": "de", "language": "en"}
+_LANGUAGES = {
+    "de": "de",
+    "deutsch": "de",
+    "german": "de",
+    "en": "en",
+    "englisch": "en",
+    "english": "en",
+}
+
+
+def parse_command(body: str) -> Command:
+    words = body.strip().lower().split()
+    if not words:
+        return Command("unknown")
+    head = words[0].lstrip("!/")
+    if head in _HELP and len(words) == 1:
+        return Command("help", language_hint=_HELP[head])
+    if head in _LANGUAGE_WORDS and len(words) == 2 and words[1] in _LANGUAGES:
+        return Command("language", _LANGUAGES[words[1]], _LANGUAGE_WORDS[head])
+    if head in ("english", "englisch", "deutsch") and len(words) == 1:
+        return Command("language", _LANGUAGES[head])
+    return Command("unknown")

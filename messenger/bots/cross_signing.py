@@ -1,0 +1,67 @@
+"""Self-cross-signing of a bot device (spec v1.18 / MSC4153: current clients only share keys with,
+and show messages from, cross-signed devices). nio has no cross-signing; we use signedjson."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from signedjson.key import (
+    decode_signing_key_base64,
+    encode_signing_key_base64,
+    generate_signing_key,
+    get_verify_key,
+)
+from signedjson.sign import sign_json
+from unpaddedbase64 import encode_base64
+
+from messenger.bridge.homeserver_client import CLIENT_V3, HomeserverClient
+from messenger.ids import DeviceID, UserID
+
+USAGES = ("master", "self_signing", "user_signing")
+
+
+def _key_with_public_id(seed: str | None) -> Any:
+    key = decode_signing_key_base64("ed25519", "x", seed) if seed else generate_signing_key("x")
+    key.version = encode_base64(get_verify_key(key).encode())
+    return key
+
+
+def _public(key: Any, user: UserID, usage: str) -> dict[str, Any]:
+    return {"user_id": user, "usage": [usage], "keys": {f"ed25519:{key.version}": key.version}}
+
+
+async def cross_sign_device(
+    hs: HomeserverClient, user: UserID, device: DeviceID, seeds_json: str | None
+) -> str:
+    """Upload cross-signing keys (once) and sign the device with the self-signing key.
+
+    Returns the seeds as JSON for safe keeping; passing them back re-uses the same identity.
+    """
+    seeds: dict[str, str] = json.loads(seeds_json) if seeds_json else {}
+    keys = {usage: _key_with_public_id(seeds.get(usage)) for usage in USAGES}
+    master = _public(keys["master"], user, "master")
+    self_signing = sign_json(_public(keys["self_signing"], user, "self_signing"), user, keys["master"])
+    user_signing = sign_json(_public(keys["user_signing"], user, "user_signing"), user, keys["master"])
+    await hs.as_request(
+        "POST",
+        f"{CLIENT_V3}/keys/device_signing/upload",
+        body={
+            "master_key": master,
+            "self_signing_key": self_signing,
+            "user_signing_key": user_signing,
+        },
+        user_id=user,
+    )
+    query = await hs.as_request(
+        "POST", f"{CLIENT_V3}/keys/query", body={"device_keys": {user: [device]}}, user_id=user
+    )
+    device_keys = query["device_keys"][user][device]
+    device_keys.pop("unsigned", None)
+    signed = sign_json(device_keys, user, keys["self_signing"])
+    result = await hs.as_request(
+        "POST", f"{CLIENT_V3}/keys/signatures/upload", body={user: {device: signed}}, user_id=user
+    )
+    if result.get("failures"):
+        raise RuntimeError(f"signature upload failed: {result['failures']}")
+    return json.dumps({usage: encode_signing_key_base64(keys[usage]) for usage in USAGES})

@@ -1,0 +1,65 @@
+"""Bot texts, German by default with English available. Placeholders use str.format."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["de", "en"]
+
+TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "de": (
+            "Willkommen beim Gesundheitsmessenger von {insurer}!\n\n"
+            "Ich bin Ihr Service-Assistent. Hier erhalten Sie Hinweise zu Ihren Chats und können "
+            "Einstellungen ändern. Schreiben Sie „hilfe“, um zu sehen, was ich kann.\n\n"
+            "Wichtig: Der Messenger ist nicht für Notfälle gedacht. Im Notfall wählen Sie 112, "
+            "den ärztlichen Bereitschaftsdienst erreichen Sie unter 116117."
+        ),
+        "en": (
+            "Welcome to the health messenger of {insurer}!\n\n"
+            "I am your service assistant. Here you get notices about your chats and can change "
+            "settings. Write “help” to see what I can do.\n\n"
+            "Important: the messenger is not for emergencies. In an emergency call 112; the "
+            "out-of-hours medical service is 116117."
+        ),
+    },
+    "help": {
+        "de": (
+            "Das kann ich für Sie tun:\n"
+            "• „hilfe“ – diese Übersicht\n"
+            "• „sprache englisch“ – Antworten auf Englisch (language english)\n"
+            "• „sprache deutsch“ – Antworten auf Deutsch\n\n"
+            "Weitere Funktionen (Arztsuche, Chat-Anfragen, Fristen) folgen hier."
+        ),
+        "en": (
+            "Here is what I can do for you:\n"
+            "• “help” – this overview\n"
+            "• “language german” – answers in German (sprache deutsch)\n"
+            "• “language english” – answers in English\n\n"
+            "More features (provider search, chat requests, time limits) will follow here."
+        ),
+    },
+    "language_set": {
+        "de": "Ich antworte Ihnen ab jetzt auf Deutsch.",
+        "en": "I will answer you in English from now on.",
+    },
+    "unknown_command": {
+        "de": "Das habe ich leider nicht verstanden. Schreiben Sie „hilfe“ für eine Übersicht.",
+        "en": "Sorry, I did not understand that. Write “help” for an overview.",
+    },
+    "undecryptable": {
+        "de": (
+            "Ihre Nachricht konnte ich nicht entschlüsseln. Bitte senden Sie sie noch einmal; "
+            "falls das wieder passiert, melden Sie sich in Ihrer App ab und wieder an."
+        ),
+        "en": (
+            "I could not decrypt your message. Please send it again; if that happens again, "
+            "log out of your app and back in."
+        ),
+    },
+}
+
+
+def text(key: str, language: str, **values: str) -> str:
+    variants = TEXTS[key]
+    return variants.get(language, variants["de"]).format(**values)

@@ -1,0 +1,219 @@
+"""Outbound: our calls to Synapse — client-server API with the as_token (optionally masquerading
+as a namespaced user), shared-secret registration and the admin API. Errors become typed exceptions."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from messenger.bridge.errors import HomeserverUnreachable, LimitExceeded, UserInUse, matrix_error
+from messenger.ids import DeviceID, RoomID, UserID
+
+log = logging.getLogger(__name__)
+CLIENT_V3 = "/_matrix/client/v3"
+ADMIN_V1 = "/_synapse/admin/v1"
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class HomeserverClient:
+    def __init__(self, base_url: str, as_token: str, appservice_id: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._as_token = as_token
+        self.appservice_id = appservice_id
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HomeserverClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        token: str | None = None,
+        retries: int = 5,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        url = self.base_url + path
+        for attempt in range(retries + 1):
+            try:
+                async with self._http().request(
+                    method, url, json=body, params=params, headers=headers
+                ) as response:
+                    try:
+                        payload = await response.json(content_type=None)
+                    except ValueError:
+                        payload = {"errcode": "M_UNKNOWN", "error": await response.text()}
+                    if not isinstance(payload, dict):
+                        payload = {"value": payload}
+                    if response.status < 300:
+                        return payload
+                    error = matrix_error(response.status, payload)
+            except aiohttp.ClientConnectionError as exc:
+                raise HomeserverUnreachable(self.base_url, type(exc).__name__) from None
+            if isinstance(error, LimitExceeded) and attempt < retries:
+                await asyncio.sleep(error.retry_after_s)
+                continue
+            raise error
+        raise AssertionError("unreachable")
+
+    async def as_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        query = dict(params or {})
+        if user_id is not None:
+            query["user_id"] = user_id
+        return await self.request(method, path, body=body, params=query, token=self._as_token)
+
+    # --- appservice ----------------------------------------------------------------------
+    async def ping(self, transaction_id: str | None = None) -> dict[str, Any]:
+        body = {"transaction_id": transaction_id} if transaction_id else {}
+        return await self.as_request(
+            "POST", f"/_matrix/client/v1/appservice/{q(self.appservice_id)}/ping", body=body
+        )
+
+    async def register_appservice_user(self, localpart: str) -> None:
+        try:
+            await self.as_request(
+                "POST",
+                f"{CLIENT_V3}/register",
+                body={
+                    "type": "m.login.application_service",
+                    "username": localpart,
+                    "inhibit_login": True,
+                },
+            )
+        except UserInUse:
+            pass
+
+    async def login_appservice_user(
+        self, localpart: str, device_display_name: str
+    ) -> tuple[str, DeviceID]:
+        response = await self.as_request(
+            "POST",
+            f"{CLIENT_V3}/login",
+            body={
+                "type": "m.login.application_service",
+                "identifier": {"type": "m.id.user", "user": localpart},
+                "initial_device_display_name": device_display_name,
+            },
+        )
+        return str(response["access_token"]), DeviceID(response["device_id"])
+
+    async def set_display_name(self, user_id: UserID, name: str) -> None:
+        await self.as_request(
+            "PUT",
+            f"{CLIENT_V3}/profile/{q(user_id)}/displayname",
+            body={"displayname": name},
+            user_id=user_id,
+        )
+
+    async def create_room(self, as_user: UserID, body: dict[str, Any]) -> RoomID:
+        response = await self.as_request(
+            "POST", f"{CLIENT_V3}/createRoom", body=body, user_id=as_user
+        )
+        return RoomID(response["room_id"])
+
+    async def joined_members(self, as_user: UserID, room_id: RoomID) -> dict[str, Any]:
+        response = await self.as_request(
+            "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/joined_members", user_id=as_user
+        )
+        joined = response.get("joined", {})
+        return joined if isinstance(joined, dict) else {}
+
+    async def room_state(self, as_user: UserID, room_id: RoomID) -> list[dict[str, Any]]:
+        response = await self.as_request(
+            "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/state", user_id=as_user
+        )
+        value = response.get("value", [])
+        return value if isinstance(value, list) else []
+
+    # --- plain client API with a user's own token ------------------------------------------
+    async def whoami(self, token: str) -> dict[str, Any]:
+        return await self.request("GET", f"{CLIENT_V3}/account/whoami", token=token)
+
+    async def logout(self, token: str) -> None:
+        await self.request("POST", f"{CLIENT_V3}/logout", body={}, token=token)
+
+    async def password_login(self, localpart: str, password: str, device_name: str) -> str:
+        response = await self.request(
+            "POST",
+            f"{CLIENT_V3}/login",
+            body={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": localpart},
+                "password": password,
+                "initial_device_display_name": device_name,
+            },
+        )
+        return str(response["access_token"])
+
+    # --- shared-secret registration and admin API ----------------------------------------------
+    async def register_with_shared_secret(
+        self, shared_secret: str, localpart: str, password: str, display_name: str, *, admin: bool
+    ) -> dict[str, Any]:
+        nonce = (await self.request("GET", f"{ADMIN_V1}/register"))["nonce"]
+        parts = (nonce, localpart, password, "admin" if admin else "notadmin")
+        mac = hmac.new(shared_secret.encode(), "\x00".join(parts).encode(), hashlib.sha1)
+        return await self.request(
+            "POST",
+            f"{ADMIN_V1}/register",
+            body={
+                "nonce": nonce,
+                "username": localpart,
+                "displayname": display_name,
+                "password": password,
+                "admin": admin,
+                "mac": mac.hexdigest(),
+            },
+        )
+
+    async def override_ratelimit(self, admin_token: str, user_id: UserID) -> None:
+        await self.request(
+            "POST",
+            f"{ADMIN_V1}/users/{q(user_id)}/override_ratelimit",
+            body={"messages_per_second": 0, "burst_count": 0},
+            token=admin_token,
+        )
+
+    async def admin_user(self, admin_token: str, user_id: str) -> dict[str, Any]:
+        return await self.request("GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=admin_token)
+
+    async def health(self) -> bool:
+        try:
+            async with self._http().get(
+                self.base_url + "/health", timeout=aiohttp.ClientTimeout(total=3)
+            ) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False

@@ -1,0 +1,94 @@
+"""The inbox worker: processes stored envelopes in arrival order, each exactly once.
+
+Each event is marked processed in the same database transaction that applies it, so a crash either
+leaves it pending (processed after restart) or done — never twice. A malformed event, or one our
+code fails on, is recorded with its error and skipped; it never blocks the events behind it.
+A database outage pauses the worker, and it resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from messenger.db.database import Database, now_ms
+from messenger.db.stores import inbox as inbox_store
+from messenger.rooms.envelope import MalformedEvent, parse_envelope
+from messenger.rooms.registry import RoomRegistry
+
+log = logging.getLogger(__name__)
+BATCH = 200
+DEDUPE_RETENTION_MS = 7 * 24 * 3600 * 1000
+PRUNE_EVERY_S = 3600.0
+
+
+class InboxWorker:
+    def __init__(self, db: Database, registry: RoomRegistry) -> None:
+        self._db = db
+        self._registry = registry
+        self._wake = asyncio.Event()
+        self._last_prune = 0.0
+        self.processed = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await self.drain()
+                await self._maybe_prune()
+            except SQLAlchemyError:
+                log.exception("inbox: database unavailable, retrying in 5 s")
+                await asyncio.sleep(5)
+                continue
+            if done == 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def drain(self) -> int:
+        """Process what is pending now; returns how many events were handled."""
+        handled = 0
+        while True:
+            async with self._db.transaction() as conn:
+                batch = await inbox_store.pending(conn, BATCH)
+            if not batch:
+                return handled
+            for item in batch:
+                await self._process_one(item)
+                handled += 1
+
+    async def _process_one(self, item: inbox_store.InboxEvent) -> None:
+        try:
+            event = parse_envelope(item.envelope)
+            async with self._db.transaction() as conn:
+                if await inbox_store.mark_processed(conn, item.id, now_ms()):
+                    await self._registry.apply(conn, event)
+                    self.processed += 1
+        except SQLAlchemyError:
+            raise
+        except MalformedEvent as exc:
+            await self._fail(item, str(exc))
+        except Exception as exc:
+            log.exception("inbox: event %s failed; skipped", item.event_id)
+            await self._fail(item, f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _fail(self, item: inbox_store.InboxEvent, reason: str) -> None:
+        log.warning("inbox: event %s skipped: %s", item.event_id, reason)
+        async with self._db.transaction() as conn:
+            await inbox_store.mark_processed(conn, item.id, now_ms(), error=reason)
+
+    async def _maybe_prune(self) -> None:
+        if time.monotonic() - self._last_prune < PRUNE_EVERY_S:
+            return
+        self._last_prune = time.monotonic()
+        async with self._db.transaction() as conn:
+            removed = await inbox_store.prune(conn, now_ms() - DEDUPE_RETENTION_MS)
+        if removed:
+            log.info("inbox: pruned %d processed events older than 7 days", removed)

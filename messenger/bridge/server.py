@@ -1,0 +1,119 @@
+"""Inbound: the HTTP server Synapse calls (Application Service API v1) and our health route.
+
+Transactions are authenticated (constant-time), stored durably, answered 200, and processed by the
+InboxWorker in the background. Slow work never happens inside the request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from messenger.db.database import Database, now_ms
+from messenger.db.stores import inbox as inbox_store
+from messenger.rooms.envelope import envelope_of
+
+log = logging.getLogger(__name__)
+APP_PREFIX = "/_matrix/app/v1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+UserQuery = Callable[[str], Awaitable[bool]]
+
+
+def matrix_error(status: int, errcode: str, error: str) -> web.Response:
+    return web.json_response({"errcode": errcode, "error": error}, status=status)
+
+
+class TransactionServer:
+    def __init__(
+        self,
+        db: Database,
+        hs_token: str,
+        on_stored: Callable[[], None],
+        user_exists: UserQuery,
+        health: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        self._db = db
+        self._hs_token = hs_token.encode()
+        self._on_stored = on_stored
+        self._user_exists = user_exists
+        self._health = health
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors, self._auth], client_max_size=64 * 1024**2)
+        app.router.add_put(APP_PREFIX + "/transactions/{txn_id}", self.transaction)
+        app.router.add_get(APP_PREFIX + "/users/{user_id}", self.query_user)
+        app.router.add_get(APP_PREFIX + "/rooms/{alias}", self.query_room)
+        app.router.add_post(APP_PREFIX + "/ping", self.ping)
+        app.router.add_get("/_messenger/health", self.health)
+        return app
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed:
+            return matrix_error(405, "M_UNRECOGNIZED", "Unsupported method")
+        except web.HTTPNotFound:
+            return matrix_error(404, "M_UNRECOGNIZED", "Unrecognized request")
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/_matrix/app/"):
+            return await handler(request)
+        header = request.headers.get("Authorization", "")
+        from_header = header[7:].strip() if header.startswith("Bearer ") else None
+        from_query = request.query.get("access_token")
+        if from_header is not None and from_query is not None and from_header != from_query:
+            return matrix_error(403, "M_FORBIDDEN", "Mismatching tokens in header and query")
+        token = from_header if from_header is not None else from_query
+        if token is None or not hmac.compare_digest(token.encode(), self._hs_token):
+            return matrix_error(403, "M_FORBIDDEN", "Bad or missing hs_token")
+        return await handler(request)
+
+    async def transaction(self, request: web.Request) -> web.Response:
+        txn_id = request.match_info["txn_id"]
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return matrix_error(400, "M_NOT_JSON", "Content not JSON")
+        if not isinstance(body, dict):
+            return matrix_error(400, "M_BAD_JSON", "The body must be a JSON object")
+        events = body.get("events", [])
+        if not isinstance(events, list):
+            return matrix_error(400, "M_BAD_JSON", "'events' must be a list")
+        ephemeral = body.get("ephemeral", [])
+        envelopes = [envelope_of(event) for event in events]
+        async with self._db.transaction() as conn:
+            stored = await inbox_store.accept_transaction(conn, txn_id, envelopes, now_ms())
+        if stored is None:
+            log.info("txn %s: duplicate, ignored", txn_id)
+        else:
+            log.info(
+                "txn %s: %d events (%d new), %d ephemeral",
+                txn_id,
+                len(events),
+                stored,
+                len(ephemeral) if isinstance(ephemeral, list) else 0,
+            )
+            self._on_stored()
+        return web.json_response({})
+
+    async def query_user(self, request: web.Request) -> web.Response:
+        if await self._user_exists(request.match_info["user_id"]):
+            return web.json_response({})
+        return matrix_error(404, "M_NOT_FOUND", "No such user")
+
+    async def query_room(self, _request: web.Request) -> web.Response:
+        return matrix_error(404, "M_NOT_FOUND", "No such room alias")
+
+    async def ping(self, _request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def health(self, _request: web.Request) -> web.Response:
+        return web.json_response(await self._health())

@@ -1,0 +1,69 @@
+"""What every verb shares: --data-dir, loading settings, running a coroutine, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError
+from messenger.config import ConfigError, Settings, load_settings
+from messenger.db.migrate import DatabaseRefused
+
+T = TypeVar("T")
+DEFAULT_DATA_DIR = "./data"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("MESSENGER_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_dir_option(command: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Where config, secrets, databases and logs live "
+        f"[default: $MESSENGER_DATA_DIR or {DEFAULT_DATA_DIR}]",
+    )(command)
+
+
+def resolve_data_dir(data_dir: Path | None) -> Path:
+    return data_dir.resolve() if data_dir else default_data_dir()
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    try:
+        return load_settings(resolve_data_dir(data_dir))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except (HomeserverUnreachable, DatabaseRefused, ConfigError) as error:
+        raise click.ClickException(str(error)) from None
+    except MatrixError as error:
+        raise click.ClickException(f"the homeserver refused: {error}") from None
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def async_command(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        run(function(*args, **kwargs))
+
+    return wrapper

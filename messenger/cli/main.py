@@ -1,0 +1,279 @@
+"""`messenger`: init, up, serve, status, accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import click
+
+from messenger import __version__
+from messenger.cli.accounts import accounts
+from messenger.cli.common import data_dir_option, emit_json, resolve_data_dir, run, settings_for
+from messenger.config import (
+    ConfigError,
+    Settings,
+    config_path,
+    example_config_text,
+    generate_secrets,
+    load_config,
+)
+from messenger.logs import setup_logging
+from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
+
+log = logging.getLogger(__name__)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="messenger")
+def cli() -> None:
+    """End-to-end encrypted health messenger on Matrix (Synapse + appservice + bots)."""
+
+
+def _init(data_dir: Path, server_name: str | None, port: int | None, as_port: int | None) -> list[str]:
+    """Create the data dir, config and secrets where missing. Returns notes for the user."""
+    notes: list[str] = []
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = config_path(data_dir)
+    if target.exists():
+        existing = load_config(target)
+        asked = {
+            "homeserver.server_name": (server_name, existing.homeserver.server_name),
+            "homeserver.port": (port, existing.homeserver.port),
+            "appservice.port": (as_port, existing.appservice.port),
+        }
+        for key, (wanted, current) in asked.items():
+            if wanted is not None and wanted != current:
+                notes.append(
+                    f"{target} exists and keeps {key}: {current} (not {wanted}); edit it to change"
+                )
+    else:
+        text = example_config_text()
+        if server_name:
+            text = text.replace("  server_name: localhost", f"  server_name: {server_name}", 1)
+        if port:
+            text = text.replace("  port: 8008", f"  port: {port}", 1)
+        if as_port:
+            text = text.replace("  port: 29330", f"  port: {as_port}", 1)
+        target.write_text(text, encoding="utf-8")
+        load_config(target)  # validates what we wrote (e.g. a bad --server-name)
+        notes.append(f"wrote {target}")
+    made = generate_secrets(data_dir)
+    if made:
+        notes.append(f"generated secrets {', '.join(made)} in {data_dir / 'secrets'} (mode 0600)")
+    return notes
+
+
+@cli.command()
+@data_dir_option
+@click.option("--server-name", help="Matrix domain, e.g. kasse.example (default localhost)")
+@click.option("--port", type=click.IntRange(1, 65535), help="Homeserver port (default 8008)")
+@click.option("--appservice-port", type=click.IntRange(1, 65535), help="Appservice port (default 29330)")
+def init(data_dir: Path | None, server_name: str | None, port: int | None, appservice_port: int | None) -> None:
+    """Create the data directory, config and secrets (idempotent; never overwrites your config)."""
+    folder = resolve_data_dir(data_dir)
+    try:
+        notes = _init(folder, server_name, port, appservice_port)
+    except ConfigError as error:
+        if not (folder / "messenger.yaml").exists():
+            raise
+        config_path(folder).unlink(missing_ok=True)
+        raise click.ClickException(str(error)) from None
+    for note in notes:
+        click.echo(note)
+    click.echo(f"data directory ready: {folder}")
+
+
+async def _http_ok(url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as session, session.get(
+            url, timeout=aiohttp.ClientTimeout(total=3)
+        ) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+def _state_file(settings: Settings) -> Path:
+    return settings.run_dir / "up.json"
+
+
+def _children(settings: Settings) -> list[Child]:
+    from messenger.homeserver.synapse_config import write_synapse_config
+
+    cfg = settings.config
+    children = []
+    if cfg.homeserver.mode == "embedded":
+        children.append(
+            Child(
+                "synapse",
+                write_synapse_config(settings),
+                settings.log_dir / "synapse.stdout.log",
+                lambda: _http_ok(cfg.homeserver.client_url + "/health"),
+            )
+        )
+    children.append(
+        Child(
+            "appservice",
+            [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)],
+            settings.log_dir / "appservice.stdout.log",
+            lambda: _http_ok(cfg.appservice.url + "/_messenger/health"),
+        )
+    )
+    return children
+
+
+@cli.command()
+@data_dir_option
+def up(data_dir: Path | None) -> None:
+    """Run everything in the foreground: Synapse, the appservice and its bots. Ctrl-C stops all."""
+    folder = resolve_data_dir(data_dir)
+    if not config_path(folder).exists():
+        for note in _init(folder, None, None, None):
+            click.echo(note)
+    settings = settings_for(folder)
+    setup_logging(settings.log_dir, settings.config.logging.level, "up")
+    state = _state_file(settings)
+    if state.exists():
+        previous = json.loads(state.read_text())
+        if pid_alive(int(previous.get("pid", 0))):
+            raise click.ClickException(f"already running (pid {previous['pid']}); see `messenger status`")
+    children = _children(settings)
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+
+    def record() -> None:
+        state.write_text(
+            json.dumps({"pid": _own_pid(), "children": {c.name: c.pid for c in children}})
+        )
+
+    supervisor = Supervisor(children, record)
+    try:
+        asyncio.run(_up(settings, supervisor))
+    except SupervisorError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        state.unlink(missing_ok=True)
+    click.echo("stopped.")
+
+
+def _own_pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+async def _up(settings: Settings, supervisor: Supervisor) -> None:
+    async def announce() -> None:
+        while not all(child.pid for child in supervisor.children):
+            await asyncio.sleep(0.5)
+        for child in supervisor.children:
+            while not await child.ready():
+                await asyncio.sleep(0.5)
+        cfg = settings.config
+        click.echo(
+            "\nmessenger is running.\n"
+            f"  homeserver:  {cfg.homeserver.public_url}   (server name {cfg.homeserver.server_name})\n"
+            f"  appservice:  {cfg.appservice.url}\n"
+            f"  data:        {settings.data_dir}   (logs in {settings.log_dir})\n\n"
+            "Create an account (in another terminal):\n"
+            f"  .venv/bin/messenger accounts add --data-dir {settings.data_dir} "
+            '--role patient --display-name "Erika Mustermann"\n'
+            "Then sign in with any Matrix client (Element, FluffyChat, ...): choose a custom "
+            f"homeserver {cfg.homeserver.public_url} and the user ID and password printed.\n"
+            "Press Ctrl-C to stop everything."
+        )
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await supervisor.run()
+    finally:
+        announcer.cancel()
+
+
+@cli.command()
+@data_dir_option
+def serve(data_dir: Path | None) -> None:
+    """Run only the appservice and its bots, against the Synapse named in the config."""
+    settings = settings_for(data_dir)
+    setup_logging(settings.log_dir, settings.config.logging.level, "appservice")
+    run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from messenger.app import App
+
+    app = App(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        starting = asyncio.create_task(app.start())
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([starting, waiter], return_when=asyncio.FIRST_COMPLETED)
+        if starting in done:
+            starting.result()
+            log.info("appservice ready")
+            await stop.wait()
+        else:
+            starting.cancel()
+    finally:
+        log.info("appservice stopping")
+        await app.stop()
+
+
+@cli.command()
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+def status(data_dir: Path | None, as_json: bool) -> None:
+    """Homeserver URL, appservice URL and the health of each process."""
+    settings = settings_for(data_dir)
+    cfg = settings.config
+
+    async def probe() -> dict[str, object]:
+        hs_ok = await _http_ok(cfg.homeserver.client_url + "/health")
+        as_health: dict[str, object] | None = None
+        try:
+            async with aiohttp.ClientSession() as session, session.get(
+                cfg.appservice.url + "/_messenger/health", timeout=aiohttp.ClientTimeout(total=3)
+            ) as response:
+                as_health = await response.json() if response.status == 200 else None
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        state = _state_file(settings)
+        supervisor = json.loads(state.read_text()) if state.exists() else None
+        return {
+            "data_dir": str(settings.data_dir),
+            "homeserver": {"url": cfg.homeserver.public_url, "healthy": hs_ok},
+            "appservice": {"url": cfg.appservice.url, "healthy": as_health is not None, "detail": as_health},
+            "supervisor": supervisor,
+        }
+
+    report = run(probe())
+    if as_json:
+        emit_json(report)
+        return
+    hs = report["homeserver"]
+    appservice = report["appservice"]
+    assert isinstance(hs, dict) and isinstance(appservice, dict)
+    click.echo(f"homeserver  {hs['url']}  {'healthy' if hs['healthy'] else 'DOWN'}")
+    click.echo(f"appservice  {appservice['url']}  {'healthy' if appservice['healthy'] else 'DOWN'}")
+    detail = appservice.get("detail")
+    if isinstance(detail, dict):
+        for bot, bot_state in detail.get("bots", {}).items():
+            click.echo(f"  bot {bot}: {bot_state}")
+        click.echo(f"  inbox: {detail.get('inbox')}")
+    if not (hs["healthy"] and appservice["healthy"]):
+        sys.exit(1)
+
+
+cli.add_command(accounts)
+
+
+def main() -> None:
+    cli()

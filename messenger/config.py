@@ -1,0 +1,318 @@
+"""Configuration: the YAML file loaded into frozen, typed sections, and the secrets beside it.
+
+Errors name the exact key and what is allowed (ConfigError). Secrets come from, in order: the
+environment (MESSENGER_<NAME>), a file named by `secrets.<name>_path`, <data dir>/secrets/<name>.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets as _random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from messenger.ids import UserID, user_id
+
+_DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)?$")
+_LOCALPART = re.compile(r"^[a-z0-9._=\-/]+$")
+SECRET_NAMES = (
+    "as_token",
+    "hs_token",
+    "registration_shared_secret",
+    "pickle_key",
+    "kvnr_key",
+    "admin_password",
+)
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; the message names the key and what is allowed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _duration(value: str, key: str) -> str:
+    if not _DURATION.match(str(value)):
+        raise ValueError(
+            f"{value!r} is not a duration; use a number with a unit ms, s, m, h, d, w or y "
+            f"(e.g. 1h, 7d, 5y) for {key}"
+        )
+    return str(value)
+
+
+class HomeserverSection(_Section):
+    mode: Literal["embedded", "external"] = "embedded"
+    server_name: str = "localhost"
+    bind_address: str = "127.0.0.1"
+    port: int = Field(8008, ge=1, le=65535)
+    public_baseurl: str | None = None
+    url: str | None = None
+    federation: bool = False
+    redaction_retention_period: str = "1h"
+    retention_max_lifetime: str = "5y"
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("server_name")
+    @classmethod
+    def _server_name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$", value):
+            raise ValueError("a server name is a host name such as example.org or localhost")
+        return value
+
+    @field_validator("redaction_retention_period", "retention_max_lifetime")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _duration(value, "this key")
+
+    @property
+    def client_url(self) -> str:
+        """Where our own processes reach Synapse."""
+        if self.mode == "external" and self.url:
+            return self.url.rstrip("/")
+        return f"http://{self.bind_address}:{self.port}"
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_baseurl or self.client_url + "/").rstrip("/") + "/"
+
+
+class AppserviceSection(_Section):
+    id: str = "messenger"
+    bind_address: str = "127.0.0.1"
+    port: int = Field(29330, ge=1, le=65535)
+    namespace_prefix: str = "_messenger_"
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not value or "|" in value:
+            raise ValueError("the appservice id must be non-empty and must not contain '|'")
+        return value
+
+    @field_validator("namespace_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value.startswith("_") or not _LOCALPART.match(value):
+            raise ValueError(
+                "the namespace prefix must start with '_' and use only a-z, 0-9, '.', '_', '=', '-'"
+            )
+        return value
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.bind_address}:{self.port}"
+
+
+class DatabaseSection(_Section):
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST:PORT/DB"
+            )
+        return value
+
+
+class BotSection(_Section):
+    localpart: str
+    display_name: str
+    device_display_name: str = "messenger bot"
+
+    @field_validator("localpart")
+    @classmethod
+    def _localpart(cls, value: str) -> str:
+        if not _LOCALPART.match(value):
+            raise ValueError("a localpart uses only a-z, 0-9, '.', '_', '=', '-', '/'")
+        return value
+
+
+class BotsSection(_Section):
+    service: BotSection = BotSection(
+        localpart="service", display_name="Service", device_display_name="messenger service bot"
+    )
+
+
+class AccountsSection(_Section):
+    patient_prefix: str = "p-"
+    password_length: int = Field(20, ge=12, le=128)
+
+
+class InsurerSection(_Section):
+    name: str = "Ihre Krankenkasse"
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class SecretsSection(_Section):
+    as_token_path: str | None = None
+    hs_token_path: str | None = None
+    registration_shared_secret_path: str | None = None
+    pickle_key_path: str | None = None
+    kvnr_key_path: str | None = None
+    admin_password_path: str | None = None
+
+
+class MessengerConfig(_Section):
+    homeserver: HomeserverSection = HomeserverSection()
+    appservice: AppserviceSection = AppserviceSection()
+    database: DatabaseSection = DatabaseSection()
+    bots: BotsSection = BotsSection()
+    accounts: AccountsSection = AccountsSection()
+    default_language: Literal["de", "en"] = "de"
+    insurer: InsurerSection = InsurerSection()
+    logging: LoggingSection = LoggingSection()
+    secrets: SecretsSection = SecretsSection()
+
+    def bot_user_id(self, bot: BotSection) -> UserID:
+        return user_id(self.appservice.namespace_prefix + bot.localpart, self.homeserver.server_name)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    as_token: str
+    hs_token: str
+    registration_shared_secret: str
+    pickle_key: str
+    kvnr_key: str
+    admin_password: str
+
+    def __repr__(self) -> str:  # never print secrets by accident
+        return "Secrets(<hidden>)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs: the data dir, the parsed config and the secrets."""
+
+    data_dir: Path
+    config: MessengerConfig
+    secrets: Secrets
+
+    @property
+    def database_url(self) -> str:
+        return self.config.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'messenger.db'}"
+
+    @property
+    def synapse_dir(self) -> Path:
+        return self.data_dir / "synapse"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def bots_dir(self) -> Path:
+        return self.data_dir / "bots"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+
+def example_config_text() -> str:
+    """The packaged, commented example configuration."""
+    packaged = resources.files("messenger").joinpath("_data/messenger.example.yaml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source_tree = Path(__file__).resolve().parent.parent / "config" / "messenger.example.yaml"
+    return source_tree.read_text(encoding="utf-8")
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config/messenger.example.yaml)"
+        elif item["type"] == "literal_error":
+            message = f"not allowed; {message[0].lower()}{message[1:]}"
+        given = item.get("input")
+        shown = "" if item["type"] == "extra_forbidden" or isinstance(given, dict) else f" (got {given!r})"
+        lines.append(f"  {key}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: object, source: str = "config") -> MessengerConfig:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"invalid configuration in {source}: the top level must be a mapping of keys")
+    try:
+        return MessengerConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def load_config(path: Path) -> MessengerConfig:
+    if not path.exists():
+        raise ConfigError(f"no configuration at {path}; run `messenger init` first")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    return parse_config(raw, str(path))
+
+
+def secrets_dir(data_dir: Path) -> Path:
+    return data_dir / "secrets"
+
+
+def generate_secrets(data_dir: Path) -> list[str]:
+    """Create missing secret files with mode 0600; existing ones are kept. Returns the names made."""
+    folder = secrets_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    made = []
+    for name in SECRET_NAMES:
+        target = folder / name
+        if target.exists():
+            continue
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(_random.token_urlsafe(48))
+        made.append(name)
+    return made
+
+
+def load_secrets(data_dir: Path, section: SecretsSection) -> Secrets:
+    values: dict[str, str] = {}
+    for name in SECRET_NAMES:
+        from_env = os.environ.get(f"MESSENGER_{name.upper()}")
+        configured = getattr(section, f"{name}_path")
+        if from_env:
+            values[name] = from_env.strip()
+            continue
+        path = Path(configured) if configured else secrets_dir(data_dir) / name
+        try:
+            values[name] = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            key = f"secrets.{name}_path" if configured else f"secret {name}"
+            raise ConfigError(
+                f"{key}: no file at {path}; run `messenger init` or set MESSENGER_{name.upper()}"
+            ) from None
+        if not values[name]:
+            raise ConfigError(f"secret {name} at {path} is empty")
+    return Secrets(**values)
+
+
+def config_path(data_dir: Path) -> Path:
+    return data_dir / "messenger.yaml"
+
+
+def load_settings(data_dir: Path) -> Settings:
+    config = load_config(config_path(data_dir))
+    return Settings(data_dir=data_dir, config=config, secrets=load_secrets(data_dir, config.secrets))

@@ -1,0 +1,1 @@
+"""Our own database (never Synapse's): schema, engine, migrations and the stores that query it."""

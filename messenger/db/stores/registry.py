@@ -1,0 +1,116 @@
+"""The room registry: rooms by kind, members with role, join time, last activity and counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from messenger.db.database import insert_ignoring_duplicates
+from messenger.db.schema import room_members, rooms
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    room_id: str
+    kind: str
+    creator: str | None
+    encrypted: bool
+    created_at: int | None
+    last_event_at: int | None
+    message_count: int
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    room_id: str
+    user_id: str
+    role: str | None
+    membership: str
+    joined_at: int | None
+    last_active_at: int | None
+    message_count: int
+
+
+async def ensure_room(conn: AsyncConnection, room_id: str, kind: str) -> None:
+    await conn.execute(
+        insert_ignoring_duplicates(conn, rooms).values(
+            room_id=room_id, kind=kind, encrypted=False, message_count=0
+        )
+    )
+
+
+async def record_creation(
+    conn: AsyncConnection, room_id: str, kind: str, creator: str, at: int
+) -> None:
+    await ensure_room(conn, room_id, kind)
+    await conn.execute(
+        rooms.update()
+        .where(rooms.c.room_id == room_id)
+        .values(kind=kind, creator=creator, created_at=at)
+    )
+
+
+async def mark_encrypted(conn: AsyncConnection, room_id: str) -> None:
+    await conn.execute(rooms.update().where(rooms.c.room_id == room_id).values(encrypted=True))
+
+
+async def record_membership(
+    conn: AsyncConnection, room_id: str, user_id: str, role: str | None, membership: str, at: int
+) -> None:
+    await conn.execute(
+        insert_ignoring_duplicates(conn, room_members).values(
+            room_id=room_id, user_id=user_id, role=role, membership=membership, message_count=0
+        )
+    )
+    values: dict[str, object] = {"membership": membership, "role": role}
+    if membership == "join":
+        values["joined_at"] = sa.func.coalesce(room_members.c.joined_at, at)
+    await conn.execute(
+        room_members.update()
+        .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+        .values(**values)
+    )
+
+
+def _greatest(conn: AsyncConnection, column: sa.ColumnElement[int], at: int) -> sa.ColumnElement[int]:
+    pick = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
+    return pick(sa.func.coalesce(column, 0), at)  # type: ignore[no-any-return]
+
+
+async def record_message(conn: AsyncConnection, room_id: str, sender: str, at: int) -> None:
+    await conn.execute(
+        rooms.update()
+        .where(rooms.c.room_id == room_id)
+        .values(
+            message_count=rooms.c.message_count + 1,
+            last_event_at=_greatest(conn, rooms.c.last_event_at, at),
+        )
+    )
+    await conn.execute(
+        room_members.update()
+        .where(room_members.c.room_id == room_id, room_members.c.user_id == sender)
+        .values(
+            message_count=room_members.c.message_count + 1,
+            last_active_at=_greatest(conn, room_members.c.last_active_at, at),
+        )
+    )
+
+
+async def get_room(conn: AsyncConnection, room_id: str) -> RoomRow | None:
+    row = (await conn.execute(rooms.select().where(rooms.c.room_id == room_id))).first()
+    return RoomRow(**row._mapping) if row else None
+
+
+async def members(conn: AsyncConnection, room_id: str) -> list[MemberRow]:
+    rows = await conn.execute(
+        room_members.select()
+        .where(room_members.c.room_id == room_id)
+        .order_by(room_members.c.user_id)
+    )
+    return [MemberRow(**row._mapping) for row in rows]
+
+
+async def room_count(conn: AsyncConnection) -> int:
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(rooms))).scalar_one())

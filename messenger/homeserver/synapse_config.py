@@ -1,0 +1,187 @@
+"""Generate Synapse's configuration: a homeserver.yaml made once by Synapse itself (signing key,
+macaroon/form secrets), plus our overlay and the appservice registration, rewritten at each start
+from messenger.yaml. Nobody edits Synapse's files by hand; `homeserver.extra` is the escape hatch."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from messenger.config import Settings
+
+OVERLAY = "messenger-overlay.yaml"
+REGISTRATION = "appservice-registration.yaml"
+LOG_CONFIG = "log.config"
+BASE = "homeserver.yaml"
+
+
+def _write_private(path: Path, data: dict[str, Any], header: str) -> None:
+    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(path.with_suffix(".tmp"), path)
+
+
+def registration(settings: Settings) -> dict[str, Any]:
+    """The appservice registration: our bots exclusively, and interest in every room's events
+    (envelopes only) so that the room registry sees care chats without a bot in them."""
+    cfg = settings.config
+    prefix = re.escape(cfg.appservice.namespace_prefix)
+    server = re.escape(cfg.homeserver.server_name)
+    return {
+        "id": cfg.appservice.id,
+        "url": cfg.appservice.url,
+        "as_token": settings.secrets.as_token,
+        "hs_token": settings.secrets.hs_token,
+        "sender_localpart": cfg.appservice.namespace_prefix + "appservice",
+        "rate_limited": False,
+        "protocols": [],
+        "namespaces": {
+            "users": [{"exclusive": True, "regex": f"@{prefix}.*:{server}$"}],
+            "aliases": [{"exclusive": True, "regex": f"#{prefix}.*:{server}$"}],
+            "rooms": [{"exclusive": False, "regex": "!.*"}],
+        },
+    }
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "version": 1,
+        "formatters": {
+            "precise": {
+                "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s"
+            }
+        },
+        "handlers": {
+            "file": {
+                "class": "logging.handlers.RotatingFileHandler",
+                "formatter": "precise",
+                "filename": str(settings.log_dir / "synapse.log"),
+                "maxBytes": 50 * 1024 * 1024,
+                "backupCount": 5,
+                "filters": ["context"],
+                "encoding": "utf8",
+            },
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "precise",
+                "filters": ["context"],
+                "level": "WARNING",
+            },
+        },
+        "filters": {"context": {"()": "synapse.logging.context.LoggingContextFilter", "request": ""}},
+        "loggers": {"synapse.storage.SQL": {"level": "INFO"}},
+        "root": {"level": "INFO", "handlers": ["file", "console"]},
+        "disable_existing_loggers": False,
+    }
+
+
+def overlay(settings: Settings) -> dict[str, Any]:
+    hs = settings.config.homeserver
+    synapse_dir = settings.synapse_dir
+    resources = ["client"] + (["federation"] if hs.federation else [])
+    data: dict[str, Any] = {
+        "server_name": hs.server_name,
+        "public_baseurl": hs.public_url,
+        "listeners": [
+            {
+                "port": hs.port,
+                "bind_addresses": [hs.bind_address],
+                "type": "http",
+                "tls": False,
+                "x_forwarded": False,
+                "resources": [{"names": resources, "compress": False}],
+            }
+        ],
+        "database": {"name": "sqlite3", "args": {"database": str(synapse_dir / "homeserver.db")}},
+        "log_config": str(synapse_dir / LOG_CONFIG),
+        "media_store_path": str(synapse_dir / "media_store"),
+        "pid_file": str(synapse_dir / "homeserver.pid"),
+        "report_stats": False,
+        "registration_shared_secret": settings.secrets.registration_shared_secret,
+        "enable_registration": False,
+        "app_service_config_files": [str(synapse_dir / REGISTRATION)],
+        "encryption_enabled_by_default_for_room_type": "all",
+        "default_room_version": "10",
+        "trusted_key_servers": [],
+        "suppress_key_server_warning": True,
+        "url_preview_enabled": False,
+        "limit_profile_requests_to_users_who_share_rooms": True,
+        "require_auth_for_profile_requests": True,
+        "redaction_retention_period": hs.redaction_retention_period,
+        "retention": {
+            "enabled": True,
+            "allowed_lifetime_min": "1d",
+            "allowed_lifetime_max": hs.retention_max_lifetime,
+            "purge_jobs": [
+                {"longest_max_lifetime": "30d", "interval": "12h"},
+                {"shortest_max_lifetime": "30d", "interval": "1d"},
+            ],
+        },
+        "user_directory": {"enabled": True, "search_all_users": False},
+        "modules": [
+            {
+                "module": "messenger.policy.PolicyModule",
+                "config": {
+                    "appservice_id": settings.config.appservice.id,
+                    "bot_prefix": settings.config.appservice.namespace_prefix,
+                },
+            }
+        ],
+    }
+    if not hs.federation:
+        data["federation_domain_whitelist"] = []
+    data.update(hs.extra)
+    return data
+
+
+def generate_base(settings: Settings) -> None:
+    """Let Synapse generate its own homeserver.yaml and signing key, once."""
+    synapse_dir = settings.synapse_dir
+    synapse_dir.mkdir(parents=True, exist_ok=True)
+    if (synapse_dir / BASE).exists():
+        return
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "synapse.app.homeserver",
+            "--server-name",
+            settings.config.homeserver.server_name,
+            "--config-path",
+            str(synapse_dir / BASE),
+            "--data-directory",
+            str(synapse_dir),
+            "--generate-config",
+            "--report-stats=no",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def write_synapse_config(settings: Settings) -> list[str]:
+    """Write everything Synapse needs; return the command that runs it."""
+    generate_base(settings)
+    synapse_dir = settings.synapse_dir
+    header = "# Generated by messenger from messenger.yaml at every start. Do not edit.\n"
+    _write_private(synapse_dir / REGISTRATION, registration(settings), header)
+    _write_private(synapse_dir / LOG_CONFIG, log_config(settings), header)
+    _write_private(synapse_dir / OVERLAY, overlay(settings), header)
+    return [
+        sys.executable,
+        "-m",
+        "synapse.app.homeserver",
+        "--config-path",
+        str(synapse_dir / BASE),
+        "--config-path",
+        str(synapse_dir / OVERLAY),
+    ]

@@ -1,0 +1,35 @@
+"""Typed Matrix identifiers and the roles our users play."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import NewType
+
+UserID = NewType("UserID", str)
+RoomID = NewType("RoomID", str)
+EventID = NewType("EventID", str)
+DeviceID = NewType("DeviceID", str)
+TxnID = NewType("TxnID", str)
+
+_USER_ID = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-\[\]:]+$")
+
+
+class Role(enum.StrEnum):
+    """What a person is in the messenger; decides what they may do."""
+
+    PATIENT = "patient"
+    PRACTICE = "practice"
+    AGENT = "agent"
+
+
+def user_id(localpart: str, server_name: str) -> UserID:
+    return UserID(f"@{localpart}:{server_name}")
+
+
+def is_user_id(value: str) -> bool:
+    return bool(_USER_ID.match(value))
+
+
+def localpart(uid: str) -> str:
+    return uid[1:].split(":", 1)[0]
