@@ -71,7 +71,9 @@ class App:
             counts = await inbox_store.counts(conn)
         return {
             "status": "ok",
-            "bots": {self.service_bot.user_id: "ready" if self.service_bot.ready.is_set() else "starting"},
+            "bots": {
+                self.service_bot.user_id: "ready" if self.service_bot.ready.is_set() else "starting"
+            },
             "inbox": counts,
         }
 

@@ -117,7 +117,9 @@ class DatabaseSection(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if value is not None and not value.startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
             raise ValueError(
                 "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST:PORT/DB"
             )
@@ -177,7 +179,9 @@ class MessengerConfig(_Section):
     secrets: SecretsSection = SecretsSection()
 
     def bot_user_id(self, bot: BotSection) -> UserID:
-        return user_id(self.appservice.namespace_prefix + bot.localpart, self.homeserver.server_name)
+        return user_id(
+            self.appservice.namespace_prefix + bot.localpart, self.homeserver.server_name
+        )
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,11 @@ def _format_validation_error(error: ValidationError, source: str) -> str:
         elif item["type"] == "literal_error":
             message = f"not allowed; {message[0].lower()}{message[1:]}"
         given = item.get("input")
-        shown = "" if item["type"] == "extra_forbidden" or isinstance(given, dict) else f" (got {given!r})"
+        shown = (
+            ""
+            if item["type"] == "extra_forbidden" or isinstance(given, dict)
+            else f" (got {given!r})"
+        )
         lines.append(f"  {key}: {message}{shown}")
     return "\n".join(lines)
 
@@ -250,7 +258,9 @@ def parse_config(raw: object, source: str = "config") -> MessengerConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"invalid configuration in {source}: the top level must be a mapping of keys")
+        raise ConfigError(
+            f"invalid configuration in {source}: the top level must be a mapping of keys"
+        )
     try:
         return MessengerConfig.model_validate(raw)
     except ValidationError as error:
@@ -272,7 +282,7 @@ def secrets_dir(data_dir: Path) -> Path:
 
 
 def generate_secrets(data_dir: Path) -> list[str]:
-    """Create missing secret files with mode 0600; existing ones are kept. Returns the names made."""
+    """Create missing secret files (mode 0600), keeping existing ones. Returns the names made."""
     folder = secrets_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
@@ -315,4 +325,6 @@ def config_path(data_dir: Path) -> Path:
 
 def load_settings(data_dir: Path) -> Settings:
     config = load_config(config_path(data_dir))
-    return Settings(data_dir=data_dir, config=config, secrets=load_secrets(data_dir, config.secrets))
+    return Settings(
+        data_dir=data_dir, config=config, secrets=load_secrets(data_dir, config.secrets)
+    )

@@ -46,7 +46,9 @@ def setup_logging(log_dir: Path | None, level: str, process: str) -> None:
     root.setLevel(level)
     scrub = _Scrub()
     console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter(f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s"))
+    console.setFormatter(
+        logging.Formatter(f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s")
+    )
     console.addFilter(scrub)
     root.addHandler(console)
     if log_dir is not None:

@@ -37,7 +37,8 @@ class Child:
 
     async def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the child runs
+        # kept open while the child runs; opening a local file does not block meaningfully
+        self._log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230
         self.process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.DEVNULL,

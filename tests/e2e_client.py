@@ -109,8 +109,10 @@ class E2EUser:
     ) -> Received:
         def find() -> Received | None:
             for message in self.messages:
-                if message.room_id == room_id and contains in message.body and (
-                    sender is None or message.sender == sender
+                if (
+                    message.room_id == room_id
+                    and contains in message.body
+                    and (sender is None or message.sender == sender)
                 ):
                     return message
             return None

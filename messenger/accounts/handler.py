@@ -107,7 +107,8 @@ class AccountHandler:
                 )
             if not _USERNAME.match(username):
                 raise AccountInputError(
-                    "--username: 2-63 characters a-z, 0-9, '.', '_', '=', '-', starting with a letter or digit"
+                    "--username: 2-63 characters a-z, 0-9, '.', '_', '=', '-', "
+                    "starting with a letter or digit"
                 )
         if kvnr is None:
             return None
@@ -118,9 +119,7 @@ class AccountHandler:
         except InvalidKVNR as error:
             raise AccountInputError(f"--kvnr: {error}") from None
 
-    async def _register(
-        self, role: Role, name: str, secret: str, username: str | None
-    ) -> UserID:
+    async def _register(self, role: Role, name: str, secret: str, username: str | None) -> UserID:
         cfg = self._settings.config
         shared = self._settings.secrets.registration_shared_secret
         for attempt in range(1, 20):
@@ -172,5 +171,7 @@ class AccountHandler:
             try:
                 digest = kvnr_digest(parse_kvnr(who), self._settings.secrets.kvnr_key.encode())
             except InvalidKVNR as error:
-                raise AccountInputError(f"ACCOUNT: a Matrix ID (@…) or a valid KVNR; {error}") from None
+                raise AccountInputError(
+                    f"ACCOUNT: a Matrix ID (@…) or a valid KVNR; {error}"
+                ) from None
             return await accounts_store.get_by_kvnr_digest(conn, digest)

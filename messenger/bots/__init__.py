@@ -1,1 +1,1 @@
-"""Bots: E2E-capable users of the appservice, each with its own device, crypto store and sync loop."""
+"""Bots: E2E-capable appservice users, each with its own device, crypto store and sync loop."""

@@ -23,7 +23,9 @@ class Bot(ABC):
         """Someone (not the bot) joined one of the bot's rooms."""
 
     @abstractmethod
-    async def on_text(self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str) -> None:
+    async def on_text(
+        self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str
+    ) -> None:
         """A decrypted text message from someone else."""
 
     @abstractmethod

@@ -41,8 +41,12 @@ async def cross_sign_device(
     seeds: dict[str, str] = json.loads(seeds_json) if seeds_json else {}
     keys = {usage: _key_with_public_id(seeds.get(usage)) for usage in USAGES}
     master = _public(keys["master"], user, "master")
-    self_signing = sign_json(_public(keys["self_signing"], user, "self_signing"), user, keys["master"])
-    user_signing = sign_json(_public(keys["user_signing"], user, "user_signing"), user, keys["master"])
+    self_signing = sign_json(
+        _public(keys["self_signing"], user, "self_signing"), user, keys["master"]
+    )
+    user_signing = sign_json(
+        _public(keys["user_signing"], user, "user_signing"), user, keys["master"]
+    )
     await hs.as_request(
         "POST",
         f"{CLIENT_V3}/keys/device_signing/upload",

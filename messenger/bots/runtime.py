@@ -102,7 +102,11 @@ class BotRuntime:
                     known.cross_signed_at is not None,
                 )
             except UnknownToken:
-                log.warning("bot %s: device %s lost on the server; new device", self.user_id, known.device_id)
+                log.warning(
+                    "bot %s: device %s lost on the server; new device",
+                    self.user_id,
+                    known.device_id,
+                )
                 shutil.rmtree(self._store_dir, ignore_errors=True)
         token, device = await self._hs.login_appservice_user(
             localpart(self.user_id), self._section.device_display_name
@@ -133,10 +137,10 @@ class BotRuntime:
         )
         client.restore_login(self.user_id, device, token)
         self._skip_history = client.loaded_sync_token is None
-        client.add_event_callback(self._on_member, RoomMemberEvent)  # type: ignore[arg-type]
-        client.add_event_callback(self._on_text, RoomMessageText)  # type: ignore[arg-type]
-        client.add_event_callback(self._on_megolm, MegolmEvent)  # type: ignore[arg-type]
-        client.add_to_device_callback(self._on_room_key, (RoomKeyEvent, ForwardedRoomKeyEvent))  # type: ignore[arg-type]
+        client.add_event_callback(self._on_member, RoomMemberEvent)
+        client.add_event_callback(self._on_text, RoomMessageText)
+        client.add_event_callback(self._on_megolm, MegolmEvent)
+        client.add_to_device_callback(self._on_room_key, (RoomKeyEvent, ForwardedRoomKeyEvent))
         self.client = client
         self._tasks = [
             asyncio.create_task(self._sync_loop(seeds, cross_signed), name=f"sync {self.user_id}"),
@@ -182,7 +186,9 @@ class BotRuntime:
                     first = False
                     self._skip_history = False
                     if not cross_signed:
-                        seeds = await cross_sign_device(self._hs, self.user_id, self.device_id, seeds)
+                        seeds = await cross_sign_device(
+                            self._hs, self.user_id, self.device_id, seeds
+                        )
                         async with self._db.transaction() as conn:
                             await bot_devices.mark_cross_signed(conn, self.user_id, seeds, now_ms())
                         cross_signed = True
@@ -213,7 +219,11 @@ class BotRuntime:
     async def _on_megolm(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if self._from_history() or event.sender == self.user_id:
             return
-        log.info("bot %s: message %s not decryptable yet; waiting for its key", self.user_id, event.event_id)
+        log.info(
+            "bot %s: message %s not decryptable yet; waiting for its key",
+            self.user_id,
+            event.event_id,
+        )
         self._pending.setdefault(event.session_id, []).append(
             _Pending(RoomID(room.room_id), event, time.monotonic())
         )
@@ -227,7 +237,9 @@ class BotRuntime:
             assert self.client is not None
             decrypted = self.client.decrypt_event(item.event)
             if isinstance(decrypted, RoomMessageText):
-                self._queue.put_nowait(("text", item.room_id, UserID(decrypted.sender), decrypted.body))
+                self._queue.put_nowait(
+                    ("text", item.room_id, UserID(decrypted.sender), decrypted.body)
+                )
             elif not isinstance(decrypted, MegolmEvent):
                 log.info("bot %s: late key decrypted a non-text event", self.user_id)
             else:
@@ -279,7 +291,9 @@ class BotRuntime:
             ignore_unverified_devices=True,
         )
         if not isinstance(response, RoomSendResponse):
-            raise BotSendError(f"sending to {room_id} failed: {getattr(response, 'message', response)}")
+            raise BotSendError(
+                f"sending to {room_id} failed: {getattr(response, 'message', response)}"
+            )
         return str(response.event_id)
 
     def is_joined(self, room_id: RoomID, user: UserID) -> bool:

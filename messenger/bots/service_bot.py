@@ -59,7 +59,9 @@ class ServiceBot(Bot):
         if owner is not None and owner.user_id == user:
             await self._greet(runtime, owner)
 
-    async def on_text(self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str) -> None:
+    async def on_text(
+        self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str
+    ) -> None:
         owner = await self._owner(room_id)
         if owner is None or owner.user_id != sender:
             return

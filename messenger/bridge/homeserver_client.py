@@ -1,9 +1,13 @@
-"""Outbound: our calls to Synapse — client-server API with the as_token (optionally masquerading
-as a namespaced user), shared-secret registration and the admin API. Errors become typed exceptions."""
+"""Outbound: our calls to Synapse.
+
+Client-server API with the as_token (optionally masquerading as a namespaced user), shared-secret
+registration and the admin API. Errors become typed exceptions (messenger.bridge.errors).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -103,7 +107,7 @@ class HomeserverClient:
         )
 
     async def register_appservice_user(self, localpart: str) -> None:
-        try:
+        with contextlib.suppress(UserInUse):  # registered before: fine
             await self.as_request(
                 "POST",
                 f"{CLIENT_V3}/register",
@@ -113,8 +117,6 @@ class HomeserverClient:
                     "inhibit_login": True,
                 },
             )
-        except UserInUse:
-            pass
 
     async def login_appservice_user(
         self, localpart: str, device_display_name: str
@@ -207,7 +209,9 @@ class HomeserverClient:
         )
 
     async def admin_user(self, admin_token: str, user_id: str) -> dict[str, Any]:
-        return await self.request("GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=admin_token)
+        return await self.request(
+            "GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=admin_token
+        )
 
     async def health(self) -> bool:
         try:

@@ -9,6 +9,7 @@ A database outage pauses the worker, and it resumes where it stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -46,10 +47,8 @@ class InboxWorker:
                 await asyncio.sleep(5)
                 continue
             if done == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=5)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
 
     async def drain(self) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -13,6 +15,8 @@ from messenger.config import Settings
 from messenger.db.database import Database
 from messenger.db.stores.accounts import AccountRow
 from messenger.ids import Role
+
+T = TypeVar("T")
 
 
 def _row_json(row: AccountRow) -> dict[str, object]:
@@ -28,7 +32,7 @@ def _row_json(row: AccountRow) -> dict[str, object]:
     }
 
 
-async def _with_handler(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def _with_handler(settings: Settings, work: Callable[[AccountHandler], Awaitable[T]]) -> T:
     db = Database(settings.database_url)
     cfg = settings.config
     hs = HomeserverClient(cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id)
@@ -51,7 +55,9 @@ def accounts() -> None:
 @click.option("--display-name", required=True, help='Shown to others, e.g. "Praxis Dr. Weber"')
 @click.option("--kvnr", help="Patients only: Krankenversichertennummer (validated, stored hashed)")
 @click.option("--password", help="Default: a generated password, printed once")
-@click.option("--username", help="Practices/agents only: the Matrix localpart (default from the name)")
+@click.option(
+    "--username", help="Practices/agents only: the Matrix localpart (default from the name)"
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 def add(
     data_dir: Path | None,
@@ -96,7 +102,9 @@ def add(
     if created.password:
         click.echo(f"password:   {created.password}   (shown once; hand it over securely)")
     if created.service_room_id:
-        click.echo(f"service room: {created.service_room_id} (the service bot greets on first join)")
+        click.echo(
+            f"service room: {created.service_room_id} (the service bot greets on first join)"
+        )
 
 
 @accounts.command("list")

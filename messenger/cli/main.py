@@ -35,7 +35,9 @@ def cli() -> None:
     """End-to-end encrypted health messenger on Matrix (Synapse + appservice + bots)."""
 
 
-def _init(data_dir: Path, server_name: str | None, port: int | None, as_port: int | None) -> list[str]:
+def _init(
+    data_dir: Path, server_name: str | None, port: int | None, as_port: int | None
+) -> list[str]:
     """Create the data dir, config and secrets where missing. Returns notes for the user."""
     notes: list[str] = []
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,8 +75,12 @@ def _init(data_dir: Path, server_name: str | None, port: int | None, as_port: in
 @data_dir_option
 @click.option("--server-name", help="Matrix domain, e.g. kasse.example (default localhost)")
 @click.option("--port", type=click.IntRange(1, 65535), help="Homeserver port (default 8008)")
-@click.option("--appservice-port", type=click.IntRange(1, 65535), help="Appservice port (default 29330)")
-def init(data_dir: Path | None, server_name: str | None, port: int | None, appservice_port: int | None) -> None:
+@click.option(
+    "--appservice-port", type=click.IntRange(1, 65535), help="Appservice port (default 29330)"
+)
+def init(
+    data_dir: Path | None, server_name: str | None, port: int | None, appservice_port: int | None
+) -> None:
     """Create the data directory, config and secrets (idempotent; never overwrites your config)."""
     folder = resolve_data_dir(data_dir)
     try:
@@ -91,9 +97,10 @@ def init(data_dir: Path | None, server_name: str | None, port: int | None, appse
 
 async def _http_ok(url: str) -> bool:
     try:
-        async with aiohttp.ClientSession() as session, session.get(
-            url, timeout=aiohttp.ClientTimeout(total=3)
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, timeout=aiohttp.ClientTimeout(total=3)) as response,
+        ):
             return response.status == 200
     except (aiohttp.ClientError, TimeoutError):
         return False
@@ -142,7 +149,9 @@ def up(data_dir: Path | None) -> None:
     if state.exists():
         previous = json.loads(state.read_text())
         if pid_alive(int(previous.get("pid", 0))):
-            raise click.ClickException(f"already running (pid {previous['pid']}); see `messenger status`")
+            raise click.ClickException(
+                f"already running (pid {previous['pid']}); see `messenger status`"
+            )
     children = _children(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -177,7 +186,8 @@ async def _up(settings: Settings, supervisor: Supervisor) -> None:
         cfg = settings.config
         click.echo(
             "\nmessenger is running.\n"
-            f"  homeserver:  {cfg.homeserver.public_url}   (server name {cfg.homeserver.server_name})\n"
+            f"  homeserver:  {cfg.homeserver.public_url}   "
+            f"(server name {cfg.homeserver.server_name})\n"
             f"  appservice:  {cfg.appservice.url}\n"
             f"  data:        {settings.data_dir}   (logs in {settings.log_dir})\n\n"
             "Create an account (in another terminal):\n"
@@ -231,7 +241,7 @@ async def _serve(settings: Settings) -> None:
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 def status(data_dir: Path | None, as_json: bool) -> None:
-    """Homeserver URL, appservice URL and the health of each process."""
+    """Homeserver URL, appservice URL and the health of each process (exit 1 if one is down)."""
     settings = settings_for(data_dir)
     cfg = settings.config
 
@@ -239,9 +249,13 @@ def status(data_dir: Path | None, as_json: bool) -> None:
         hs_ok = await _http_ok(cfg.homeserver.client_url + "/health")
         as_health: dict[str, object] | None = None
         try:
-            async with aiohttp.ClientSession() as session, session.get(
-                cfg.appservice.url + "/_messenger/health", timeout=aiohttp.ClientTimeout(total=3)
-            ) as response:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    cfg.appservice.url + "/_messenger/health",
+                    timeout=aiohttp.ClientTimeout(total=3),
+                ) as response,
+            ):
                 as_health = await response.json() if response.status == 200 else None
         except (aiohttp.ClientError, TimeoutError):
             pass
@@ -250,17 +264,21 @@ def status(data_dir: Path | None, as_json: bool) -> None:
         return {
             "data_dir": str(settings.data_dir),
             "homeserver": {"url": cfg.homeserver.public_url, "healthy": hs_ok},
-            "appservice": {"url": cfg.appservice.url, "healthy": as_health is not None, "detail": as_health},
+            "appservice": {
+                "url": cfg.appservice.url,
+                "healthy": as_health is not None,
+                "detail": as_health,
+            },
             "supervisor": supervisor,
         }
 
     report = run(probe())
-    if as_json:
-        emit_json(report)
-        return
     hs = report["homeserver"]
     appservice = report["appservice"]
     assert isinstance(hs, dict) and isinstance(appservice, dict)
+    if as_json:
+        emit_json(report)
+        sys.exit(0 if hs["healthy"] and appservice["healthy"] else 1)
     click.echo(f"homeserver  {hs['url']}  {'healthy' if hs['healthy'] else 'DOWN'}")
     click.echo(f"appservice  {appservice['url']}  {'healthy' if appservice['healthy'] else 'DOWN'}")
     detail = appservice.get("detail")

@@ -41,7 +41,12 @@ appservice_txns = sa.Table(
 inbox_events = sa.Table(
     "inbox_events",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("event_id", sa.String(255), nullable=True, unique=True),
     sa.Column("txn_id", sa.String(255), nullable=False),
     sa.Column("envelope", sa.Text, nullable=False),

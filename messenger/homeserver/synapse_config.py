@@ -1,6 +1,9 @@
-"""Generate Synapse's configuration: a homeserver.yaml made once by Synapse itself (signing key,
-macaroon/form secrets), plus our overlay and the appservice registration, rewritten at each start
-from messenger.yaml. Nobody edits Synapse's files by hand; `homeserver.extra` is the escape hatch."""
+"""Generate Synapse's configuration.
+
+A homeserver.yaml made once by Synapse itself (signing key, macaroon/form secrets), plus our
+overlay and the appservice registration, rewritten at each start from messenger.yaml. Nobody edits
+Synapse's files by hand; `homeserver.extra` is the escape hatch.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +60,8 @@ def log_config(settings: Settings) -> dict[str, Any]:
         "version": 1,
         "formatters": {
             "precise": {
-                "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s"
+                "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - "
+                "%(request)s - %(message)s"
             }
         },
         "handlers": {
@@ -77,7 +81,9 @@ def log_config(settings: Settings) -> dict[str, Any]:
                 "level": "WARNING",
             },
         },
-        "filters": {"context": {"()": "synapse.logging.context.LoggingContextFilter", "request": ""}},
+        "filters": {
+            "context": {"()": "synapse.logging.context.LoggingContextFilter", "request": ""}
+        },
         "loggers": {"synapse.storage.SQL": {"level": "INFO"}},
         "root": {"level": "INFO", "handlers": ["file", "console"]},
         "disable_existing_loggers": False,

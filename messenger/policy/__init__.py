@@ -1,4 +1,4 @@
-"""Our Synapse module: the server-side rules. Loaded by Synapse from the generated `modules:` config.
+"""Our Synapse module: the server-side rules, loaded by Synapse from the generated `modules:`.
 
 It uses only `synapse.module_api` (never Synapse internals or tables). Import path for Synapse:
 `messenger.policy.PolicyModule`.

@@ -21,7 +21,7 @@ class PolicyConfig:
     bot_prefix: str
 
 
-class _StatusResource(DirectServeJsonResource):  # type: ignore[misc]
+class _StatusResource(DirectServeJsonResource):
     """GET answers which rules are active, so operators and tests can see the module is loaded."""
 
     def __init__(self, config: PolicyConfig) -> None:
@@ -49,7 +49,9 @@ class PolicyModule:
             raise ConfigError("the messenger policy module config must be a mapping")
         unknown = set(config) - {"appservice_id", "bot_prefix"}
         if unknown:
-            raise ConfigError(f"unknown key(s) {sorted(unknown)}; allowed: appservice_id, bot_prefix")
+            raise ConfigError(
+                f"unknown key(s) {sorted(unknown)}; allowed: appservice_id, bot_prefix"
+            )
         for key in ("appservice_id", "bot_prefix"):
             if not isinstance(config.get(key), str) or not config[key]:
                 raise ConfigError(f"{key} must be a non-empty string", path=[key])

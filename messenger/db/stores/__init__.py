@@ -1,1 +1,1 @@
-"""Stores: the only place with queries. Each function takes the connection of the caller's transaction."""
+"""Stores: the only place with queries. Each function takes the caller's transaction."""

@@ -20,9 +20,7 @@ class BotDevice:
 
 
 async def get(conn: AsyncConnection, user_id: UserID) -> BotDevice | None:
-    row = (
-        await conn.execute(bot_devices.select().where(bot_devices.c.user_id == user_id))
-    ).first()
+    row = (await conn.execute(bot_devices.select().where(bot_devices.c.user_id == user_id))).first()
     if row is None:
         return None
     m = row._mapping

@@ -23,7 +23,10 @@ class InboxEvent:
 async def accept_transaction(
     conn: AsyncConnection, txn_id: str, envelopes: list[dict[str, Any]], at: int
 ) -> int | None:
-    """Store a transaction's envelopes. None when the txn id was seen before; else events newly stored."""
+    """Store a transaction's envelopes.
+
+    Returns None when the txn id was seen before, else how many events were newly stored.
+    """
     inserted = await conn.execute(
         insert_ignoring_duplicates(conn, appservice_txns).values(
             txn_id=txn_id, received_at=at, event_count=len(envelopes)

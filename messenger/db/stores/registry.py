@@ -74,9 +74,11 @@ async def record_membership(
     )
 
 
-def _greatest(conn: AsyncConnection, column: sa.ColumnElement[int], at: int) -> sa.ColumnElement[int]:
+def _greatest(
+    conn: AsyncConnection, column: sa.ColumnElement[int], at: int
+) -> sa.ColumnElement[int]:
     pick = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
-    return pick(sa.func.coalesce(column, 0), at)  # type: ignore[no-any-return]
+    return pick(sa.func.coalesce(column, 0), at)
 
 
 async def record_message(conn: AsyncConnection, room_id: str, sender: str, at: int) -> None:

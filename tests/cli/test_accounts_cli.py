@@ -1,0 +1,132 @@
+"""`messenger accounts` as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+
+from tests.system import System, messenger_cli
+
+
+def _count(system: System) -> int:
+    out = messenger_cli("accounts", "list", "--data-dir", str(system.data_dir), "--json").stdout
+    return len(json.loads(out))
+
+
+def test_bad_kvnr_is_refused_with_reason_and_creates_nothing(system: System) -> None:
+    before = _count(system)
+    result = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(system.data_dir),
+        "--role",
+        "patient",
+        "--display-name",
+        "Falsch",
+        "--kvnr",
+        "A123456781",
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--kvnr" in result.stderr and "check digit" in result.stderr
+    assert "A123456781" not in result.stderr
+    assert _count(system) == before
+
+
+def test_kvnr_only_for_patients_and_usernames_not_for_patients(system: System) -> None:
+    practice = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(system.data_dir),
+        "--role",
+        "practice",
+        "--display-name",
+        "Praxis",
+        "--kvnr",
+        "A123456780",
+        check=False,
+    )
+    assert practice.returncode == 2 and "only patients" in practice.stderr
+    patient = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(system.data_dir),
+        "--role",
+        "patient",
+        "--display-name",
+        "Erika",
+        "--username",
+        "erika",
+        check=False,
+    )
+    assert patient.returncode == 2 and "non-speaking" in patient.stderr
+    bad_role = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(system.data_dir),
+        "--role",
+        "doctor",
+        "--display-name",
+        "X",
+        check=False,
+    )
+    assert bad_role.returncode == 2 and "patient" in bad_role.stderr
+
+
+def test_patient_gets_non_speaking_id_and_kvnr_is_unique(system: System) -> None:
+    account = system.add_account("patient", "Erika Mustermann", "--kvnr", "Z000000005")
+    assert set(account) >= {"user_id", "homeserver", "password"}
+    localpart = account["user_id"][1:].split(":")[0]
+    assert (
+        "erika" not in localpart and "mustermann" not in localpart and "z000000005" not in localpart
+    )
+    assert account["password"] and len(account["password"]) >= 20
+    again = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(system.data_dir),
+        "--role",
+        "patient",
+        "--display-name",
+        "Zweitkonto",
+        "--kvnr",
+        "Z000000005",
+        check=False,
+    )
+    assert again.returncode == 2 and account["user_id"] in again.stderr
+    shown = json.loads(
+        messenger_cli(
+            "accounts", "show", "Z000000005", "--data-dir", str(system.data_dir), "--json"
+        ).stdout
+    )
+    assert shown["user_id"] == account["user_id"] and shown["has_kvnr"] is True
+    db_bytes = b"".join(p.read_bytes() for p in system.data_dir.glob("messenger.db*"))
+    assert b"Z000000005" not in db_bytes
+
+
+def test_practice_id_is_derived_from_its_name_and_kept_unique(system: System) -> None:
+    first = system.add_account("practice", "Praxis Dr. Müller")
+    second = system.add_account("practice", "Praxis Dr. Müller")
+    assert first["user_id"].startswith("@praxis-dr-mueller")
+    assert second["user_id"] != first["user_id"]
+    assert first["service_room_id"] is None
+
+
+def test_homeserver_down_gives_a_clear_error(tmp_path) -> None:
+    messenger_cli("init", "--data-dir", str(tmp_path), "--port", "1")
+    result = messenger_cli(
+        "accounts",
+        "add",
+        "--data-dir",
+        str(tmp_path),
+        "--role",
+        "agent",
+        "--display-name",
+        "A",
+        check=False,
+    )
+    assert result.returncode == 1 and "not reachable" in result.stderr

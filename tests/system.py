@@ -1,0 +1,182 @@
+"""The system under test: a real Synapse and a real `messenger serve`, started from our own CLI
+and config generation, on free ports in a temporary data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from messenger.config import Settings, load_settings
+from messenger.db.database import Database
+from messenger.homeserver.synapse_config import write_synapse_config
+
+FAST_SYNAPSE = {
+    "bcrypt_rounds": 4,
+    "rc_message": {"per_second": 1000, "burst_count": 1000},
+    "rc_registration": {"per_second": 1000, "burst_count": 1000},
+    "rc_login": {
+        "address": {"per_second": 1000, "burst_count": 1000},
+        "account": {"per_second": 1000, "burst_count": 1000},
+        "failed_attempts": {"per_second": 1000, "burst_count": 1000},
+    },
+    "rc_joins": {
+        "local": {"per_second": 1000, "burst_count": 1000},
+        "remote": {"per_second": 1000, "burst_count": 1000},
+    },
+    "rc_invites": {
+        "per_room": {"per_second": 1000, "burst_count": 1000},
+        "per_user": {"per_second": 1000, "burst_count": 1000},
+        "per_issuer": {"per_second": 1000, "burst_count": 1000},
+    },
+    "rc_room_creation": {"per_second": 1000, "burst_count": 1000},
+    "rc_key_requests": {"per_second": 1000, "burst_count": 1000},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def messenger_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "messenger", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+def init_data_dir(data_dir: Path, extra: dict[str, Any] | None = None) -> Settings:
+    messenger_cli(
+        "init",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(free_port()),
+        "--appservice-port",
+        str(free_port()),
+    )
+    path = data_dir / "messenger.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["homeserver"]["extra"] = {**FAST_SYNAPSE, **(extra or {})}
+    path.write_text(yaml.safe_dump(config))
+    return load_settings(data_dir)
+
+
+async def wait_http(url: str, timeout: float = 60, expect: Any = None) -> Any:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    if response.status == 200:
+                        text = await response.text()
+                        body = json.loads(text) if text.startswith("{") else text
+                        if expect is None or expect(body):
+                            return body
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} not ready in {timeout} s")
+            await asyncio.sleep(0.3)
+
+
+class Process:
+    def __init__(self, argv: list[str], log: Path) -> None:
+        self.argv = argv
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class System:
+    """Synapse + appservice for the test session."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.settings = init_data_dir(data_dir)
+        cfg = self.settings.config
+        self.hs_url = cfg.homeserver.client_url
+        self.as_url = cfg.appservice.url
+        self.synapse = Process(
+            write_synapse_config(self.settings), data_dir / "logs" / "synapse.stdout.log"
+        )
+        self.appservice = Process(
+            [sys.executable, "-m", "messenger", "serve", "--data-dir", str(data_dir)],
+            data_dir / "logs" / "appservice.stdout.log",
+        )
+        self.db = Database(self.settings.database_url)
+
+    async def start(self) -> None:
+        self.synapse.start()
+        await wait_http(self.hs_url + "/health")
+        await self.start_appservice()
+
+    async def start_appservice(self) -> None:
+        self.appservice.start()
+        await wait_http(
+            self.as_url + "/_messenger/health",
+            timeout=90,
+            expect=lambda body: all(state == "ready" for state in body["bots"].values()),
+        )
+
+    async def stop(self) -> None:
+        self.appservice.stop()
+        self.synapse.stop()
+        await self.db.close()
+
+    def add_account(self, role: str, name: str, *extra: str) -> dict[str, Any]:
+        result = messenger_cli(
+            "accounts",
+            "add",
+            "--data-dir",
+            str(self.data_dir),
+            "--role",
+            role,
+            "--display-name",
+            name,
+            "--json",
+            *extra,
+        )
+        account: dict[str, Any] = json.loads(result.stdout)
+        return account
+
+    def files(self) -> list[Path]:
+        return [path for path in self.data_dir.rglob("*") if path.is_file()]
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("MESSENGER_TEST_POSTGRES_URL") or None
