@@ -1,7 +1,8 @@
 """The inbox worker: processes stored envelopes in arrival order, each exactly once.
 
-Each event is marked processed in the same database transaction that applies it, so a crash either
-leaves it pending (processed after restart) or done — never twice. A malformed event, or one our
+Events are handled in batches in one database transaction: marking them processed and applying
+them commit together, so a crash leaves an event either pending (processed after restart) or
+done — never twice. A malformed event, or one our
 code fails on, is recorded with its error and skipped; it never blocks the events behind it.
 A database outage pauses the worker, and it resumes where it stopped.
 """
@@ -14,13 +15,20 @@ import logging
 import time
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import inbox as inbox_store
-from messenger.rooms.envelope import MalformedEvent, parse_envelope
+from messenger.rooms.envelope import Envelope, MalformedEvent, parse_envelope
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
+
+
+class _Contended(Exception):
+    """Another worker marked some of this batch first."""
+
+
 BATCH = 200
 DEDUPE_RETENTION_MS = 7 * 24 * 3600 * 1000
 PRUNE_EVERY_S = 3600.0
@@ -57,31 +65,51 @@ class InboxWorker:
         while True:
             async with self._db.transaction() as conn:
                 batch = await inbox_store.pending(conn, BATCH)
+                await self._process(conn, batch)
+            handled += len(batch)
             if not batch:
                 return handled
-            for item in batch:
-                await self._process_one(item)
-                handled += 1
 
-    async def _process_one(self, item: inbox_store.InboxEvent) -> None:
+    async def _process(self, conn: AsyncConnection, batch: list[inbox_store.InboxEvent]) -> None:
+        """Fast path: the whole batch in one savepoint. If anything in it fails, redo it one
+        event per savepoint, so only the failing event is recorded as failed and skipped."""
+        good: list[tuple[inbox_store.InboxEvent, Envelope]] = []
+        for item in batch:
+            try:
+                good.append((item, parse_envelope(item.envelope)))
+            except MalformedEvent as exc:
+                await self._fail(conn, item, str(exc))
         try:
-            event = parse_envelope(item.envelope)
-            async with self._db.transaction() as conn:
+            async with conn.begin_nested():
+                if not await inbox_store.mark_many_processed(
+                    conn, [item.id for item, _ in good], now_ms()
+                ):
+                    raise _Contended
+                await self._registry.apply(conn, [event for _, event in good])
+            self.processed += len(good)
+            return
+        except _Contended:
+            pass
+        except Exception:
+            log.warning("inbox: batch of %d failed; processing it event by event", len(good))
+        for item, event in good:
+            await self._process_one(conn, item, event)
+
+    async def _process_one(
+        self, conn: AsyncConnection, item: inbox_store.InboxEvent, event: Envelope
+    ) -> None:
+        try:
+            async with conn.begin_nested():
                 if await inbox_store.mark_processed(conn, item.id, now_ms()):
-                    await self._registry.apply(conn, event)
+                    await self._registry.apply(conn, [event])
                     self.processed += 1
-        except SQLAlchemyError:
-            raise
-        except MalformedEvent as exc:
-            await self._fail(item, str(exc))
         except Exception as exc:
             log.exception("inbox: event %s failed; skipped", item.event_id)
-            await self._fail(item, f"{type(exc).__name__}: {exc}"[:500])
+            await self._fail(conn, item, f"{type(exc).__name__}: {exc}"[:500])
 
-    async def _fail(self, item: inbox_store.InboxEvent, reason: str) -> None:
+    async def _fail(self, conn: AsyncConnection, item: inbox_store.InboxEvent, reason: str) -> None:
         log.warning("inbox: event %s skipped: %s", item.event_id, reason)
-        async with self._db.transaction() as conn:
-            await inbox_store.mark_processed(conn, item.id, now_ms(), error=reason)
+        await inbox_store.mark_processed(conn, item.id, now_ms(), error=reason)
 
     async def _maybe_prune(self) -> None:
         if time.monotonic() - self._last_prune < PRUNE_EVERY_S:

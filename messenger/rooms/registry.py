@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import registry as registry_store
 from messenger.ids import localpart
-from messenger.rooms.envelope import MESSAGE_TYPES, Envelope
+from messenger.rooms.activity import fold_messages
+from messenger.rooms.envelope import Envelope
 from messenger.rooms.kinds import RoomKind, kind_from_creation
 
 BOT_ROLE = "bot"
@@ -23,15 +24,31 @@ class RoomRegistry:
         account = await accounts_store.get(conn, user)
         return account.role.value if account else None
 
-    async def apply(self, conn: AsyncConnection, event: Envelope) -> None:
-        """Apply one event in the caller's transaction (which also marks it processed)."""
+    async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        """Apply events (in arrival order) in the caller's transaction, which also marks them
+        processed. State changes go one by one; messages are folded into one update per room
+        and per member."""
+        await registry_store.ensure_rooms(
+            conn, list(dict.fromkeys(e.room_id for e in events)), RoomKind.CHAT.value
+        )
+        for event in events:
+            if event.is_state:
+                await self._apply_state(conn, event)
+        room_totals, member_totals = fold_messages(events)
+        await registry_store.add_room_activity(
+            conn, [(room, a.count, a.last_at) for (room,), a in room_totals.items()]
+        )
+        await registry_store.add_member_activity(
+            conn,
+            [(room, user, a.count, a.last_at) for (room, user), a in member_totals.items()],
+        )
+
+    async def _apply_state(self, conn: AsyncConnection, event: Envelope) -> None:
         at = event.origin_server_ts
-        if event.type == "m.room.create" and event.is_state:
+        if event.type == "m.room.create":
             kind = kind_from_creation(event.content)
             await registry_store.record_creation(conn, event.room_id, kind.value, event.sender, at)
-            return
-        await registry_store.ensure_room(conn, event.room_id, RoomKind.CHAT.value)
-        if event.type == "m.room.encryption" and event.is_state:
+        elif event.type == "m.room.encryption":
             await registry_store.mark_encrypted(conn, event.room_id)
         elif event.type == "m.room.member" and event.state_key:
             membership = event.content.get("membership")
@@ -40,5 +57,3 @@ class RoomRegistry:
                 await registry_store.record_membership(
                     conn, event.room_id, event.state_key, role, membership, at
                 )
-        elif event.type in MESSAGE_TYPES and not event.is_state:
-            await registry_store.record_message(conn, event.room_id, event.sender, at)

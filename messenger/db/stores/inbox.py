@@ -71,6 +71,18 @@ async def mark_processed(
     return result.rowcount == 1
 
 
+async def mark_many_processed(conn: AsyncConnection, row_ids: list[int], at: int) -> bool:
+    """Mark a batch; True only if this call marked every one of them (no other worker did)."""
+    if not row_ids:
+        return True
+    result = await conn.execute(
+        inbox_events.update()
+        .where(inbox_events.c.id.in_(row_ids), inbox_events.c.processed_at.is_(None))
+        .values(processed_at=at)
+    )
+    return result.rowcount == len(row_ids)
+
+
 async def prune(conn: AsyncConnection, older_than: int) -> int:
     """Drop processed events and transaction ids received before `older_than` (bounded dedupe)."""
     events = await conn.execute(

@@ -34,11 +34,7 @@ class MemberRow:
 
 
 async def ensure_room(conn: AsyncConnection, room_id: str, kind: str) -> None:
-    await conn.execute(
-        insert_ignoring_duplicates(conn, rooms).values(
-            room_id=room_id, kind=kind, encrypted=False, message_count=0
-        )
-    )
+    await ensure_rooms(conn, [room_id], kind)
 
 
 async def record_creation(
@@ -74,29 +70,54 @@ async def record_membership(
     )
 
 
-def _greatest(
-    conn: AsyncConnection, column: sa.ColumnElement[int], at: int
-) -> sa.ColumnElement[int]:
+def _greatest(conn: AsyncConnection, column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
     pick = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
-    return pick(sa.func.coalesce(column, 0), at)
+    return pick(sa.func.coalesce(column, 0), sa.bindparam("at"))
 
 
-async def record_message(conn: AsyncConnection, room_id: str, sender: str, at: int) -> None:
+async def ensure_rooms(conn: AsyncConnection, room_ids: list[str], kind: str) -> None:
+    if room_ids:
+        await conn.execute(
+            insert_ignoring_duplicates(conn, rooms),
+            [
+                {"room_id": room, "kind": kind, "encrypted": False, "message_count": 0}
+                for room in room_ids
+            ],
+        )
+
+
+async def add_room_activity(conn: AsyncConnection, activity: list[tuple[str, int, int]]) -> None:
+    """(room, new messages, newest ts) for many rooms in one statement."""
+    if not activity:
+        return
     await conn.execute(
         rooms.update()
-        .where(rooms.c.room_id == room_id)
+        .where(rooms.c.room_id == sa.bindparam("rid"))
         .values(
-            message_count=rooms.c.message_count + 1,
-            last_event_at=_greatest(conn, rooms.c.last_event_at, at),
-        )
+            message_count=rooms.c.message_count + sa.bindparam("n"),
+            last_event_at=_greatest(conn, rooms.c.last_event_at),
+        ),
+        [{"rid": room, "n": count, "at": at} for room, count, at in activity],
     )
+
+
+async def add_member_activity(
+    conn: AsyncConnection, activity: list[tuple[str, str, int, int]]
+) -> None:
+    """(room, sender, new messages, newest ts) for many members in one statement."""
+    if not activity:
+        return
     await conn.execute(
         room_members.update()
-        .where(room_members.c.room_id == room_id, room_members.c.user_id == sender)
-        .values(
-            message_count=room_members.c.message_count + 1,
-            last_active_at=_greatest(conn, room_members.c.last_active_at, at),
+        .where(
+            room_members.c.room_id == sa.bindparam("rid"),
+            room_members.c.user_id == sa.bindparam("uid"),
         )
+        .values(
+            message_count=room_members.c.message_count + sa.bindparam("n"),
+            last_active_at=_greatest(conn, room_members.c.last_active_at),
+        ),
+        [{"rid": room, "uid": user, "n": count, "at": at} for room, user, count, at in activity],
     )
 
 

@@ -1,0 +1,240 @@
+"""Benchmark: appservice transaction ingest vs. Synapse's own event-send rate, in one run.
+
+Starts a real Synapse and `messenger serve` (as the tests do), then
+1. Synapse send rate: one user sends N encrypted-shaped events into a room through the
+   client-server API (4 in flight), events/s until all are acknowledged;
+2. for each backend (SQLite, and PostgreSQL when MESSENGER_TEST_POSTGRES_URL is set): replays
+   T transactions of 100 synthetic events against PUT /_matrix/app/v1/transactions/{id}, one at a
+   time as Synapse sends them, and reports
+   - accepted/s: events durably stored and answered 200,
+   - processed/s: events through the inbox worker into the room registry (until the inbox is empty).
+
+Run: .venv/bin/python -m bench.ingest [--transactions 50] [--sends 500] [--write]
+--write puts the table into BENCHMARKS.md between the ingest markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import yaml
+from sqlalchemy.engine import make_url
+
+from messenger.db.database import Database
+from messenger.db.stores import inbox
+from tests.system import System, postgres_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _events(txn: int, size: int) -> list[dict[str, Any]]:
+    events = []
+    for n in range(size):
+        room = f"!bench{n % 20}-{txn % 5}:localhost"
+        base = {
+            "event_id": f"$bench-{uuid.uuid4().hex}",
+            "room_id": room,
+            "sender": f"@p-bench{n % 50}:localhost",
+            "origin_server_ts": int(time.time() * 1000),
+        }
+        if n % 10 == 0:
+            base |= {
+                "type": "m.room.member",
+                "state_key": base["sender"],
+                "content": {"membership": "join"},
+            }
+        else:
+            base |= {
+                "type": "m.room.encrypted",
+                "content": {
+                    "algorithm": "m.megolm.v1.aes-sha2",
+                    "ciphertext": "x" * 400,
+                    "session_id": "s",
+                },
+            }
+        events.append(base)
+    return events
+
+
+async def synapse_send_rate(system: System, sends: int) -> float:
+    account = system.add_account("practice", f"Bench {uuid.uuid4().hex[:6]}")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{system.hs_url}/_matrix/client/v3/login",
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": account["user_id"]},
+                "password": account["password"],
+            },
+        ) as response:
+            token = (await response.json())["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.post(
+            f"{system.hs_url}/_matrix/client/v3/createRoom", json={}, headers=headers
+        ) as response:
+            room = (await response.json())["room_id"]
+        semaphore = asyncio.Semaphore(4)
+
+        async def send(n: int) -> None:
+            async with (
+                semaphore,
+                session.put(
+                    f"{system.hs_url}/_matrix/client/v3/rooms/{room}/send/m.room.encrypted/b{n}",
+                    json={
+                        "algorithm": "m.megolm.v1.aes-sha2",
+                        "ciphertext": "x" * 400,
+                        "session_id": "s",
+                        "sender_key": "k",
+                        "device_id": "D",
+                    },
+                    headers=headers,
+                ) as response,
+            ):
+                assert response.status == 200, await response.text()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(send(n) for n in range(sends)))
+        return sends / (time.perf_counter() - started)
+
+
+async def ingest_rate(system: System, db: Database, transactions: int) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {system.settings.secrets.hs_token}"}
+    payloads = [{"events": _events(t, 100)} for t in range(transactions)]
+    async with aiohttp.ClientSession(headers=headers) as session:
+        started = time.perf_counter()
+        for payload in payloads:
+            async with session.put(
+                f"{system.as_url}/_matrix/app/v1/transactions/bench-{uuid.uuid4().hex}",
+                json=payload,
+            ) as response:
+                assert response.status == 200
+        accepted = time.perf_counter() - started
+    while True:
+        async with db.transaction() as conn:
+            if (await inbox.counts(conn))["pending"] == 0:
+                break
+        await asyncio.sleep(0.05)
+    processed = time.perf_counter() - started
+    events = transactions * 100
+    return events / accepted, events / processed
+
+
+async def _restart_on(system: System, url: str | None) -> None:
+    system.appservice.stop()
+    path = system.data_dir / "messenger.yaml"
+    config = yaml.safe_load(path.read_text())
+    config.setdefault("database", {})["url"] = url
+    path.write_text(yaml.safe_dump(config))
+    system.settings = type(system.settings)(
+        system.settings.data_dir,
+        system.settings.config.model_copy(
+            update={"database": system.settings.config.database.model_copy(update={"url": url})}
+        ),
+        system.settings.secrets,
+    )
+    await system.start_appservice()
+
+
+async def main(transactions: int, sends: int, write: bool) -> None:
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        system = System(Path(folder))
+        await system.start()
+        try:
+            send_rate = await synapse_send_rate(system, sends)
+            rows.append(
+                (f"Synapse C-S send, {sends} events, 4 in flight", f"{send_rate:,.0f} events/s")
+            )
+            backends: list[tuple[str, str | None]] = [("SQLite", None)]
+            pg = postgres_url()
+            admin = None
+            if pg:
+                name = f"messenger_bench_{uuid.uuid4().hex[:8]}"
+                base = make_url(pg)
+                admin = await asyncpg.connect(
+                    base.set(drivername="postgresql", database="postgres").render_as_string(
+                        hide_password=False
+                    )
+                )
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                backends.append(
+                    ("PostgreSQL", base.set(database=name).render_as_string(hide_password=False))
+                )
+            for label, url in backends:
+                if url is not None:
+                    await _restart_on(system, url)
+                db = Database(system.settings.database_url)
+                accepted, processed = await ingest_rate(system, db, transactions)
+                await db.close()
+                rows.append(
+                    (
+                        f"appservice ingest on {label}: accepted (stored + 200)",
+                        f"{accepted:,.0f} events/s",
+                    )
+                )
+                rows.append(
+                    (
+                        f"appservice ingest on {label}: processed into registry",
+                        f"{processed:,.0f} events/s",
+                    )
+                )
+            if admin is not None:
+                await _restart_on(system, None)
+                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                await admin.close()
+        finally:
+            await system.stop()
+    table = _table(rows, transactions)
+    print(table)
+    if write:
+        target = ROOT / "BENCHMARKS.md"
+        text = target.read_text()
+        text = re.sub(
+            r"<!-- ingest:start -->.*<!-- ingest:end -->",
+            f"<!-- ingest:start -->\n{table}\n<!-- ingest:end -->",
+            text,
+            flags=re.S,
+        )
+        target.write_text(text)
+
+
+def _table(rows: list[tuple[str, str]], transactions: int) -> str:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} on {platform.node() or 'this machine'}: "
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{transactions} transactions x 100 events.",
+        "",
+        "| what | rate |",
+        "|---|---|",
+        *[f"| {what} | {rate} |" for what, rate in rows],
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--transactions", type=int, default=50)
+    parser.add_argument("--sends", type=int, default=500)
+    parser.add_argument("--write", action="store_true")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.transactions, arguments.sends, arguments.write))

@@ -1,0 +1,106 @@
+"""The inbox worker on a real database: batches, per-event fallback, exactly once with two workers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from messenger.bridge.inbox import InboxWorker
+from messenger.db.database import Database
+from messenger.db.stores import inbox, registry
+from messenger.rooms.envelope import Envelope, envelope_of
+from messenger.rooms.registry import RoomRegistry
+
+
+def _message(n: int, room: str = "!r:x", sender: str = "@a:x") -> dict[str, Any]:
+    return envelope_of(
+        {
+            "event_id": f"$m{n}",
+            "room_id": room,
+            "sender": sender,
+            "type": "m.room.encrypted",
+            "origin_server_ts": 1000 + n,
+            "content": {"ciphertext": "c"},
+        }
+    )
+
+
+def _join(user: str, room: str = "!r:x") -> dict[str, Any]:
+    return envelope_of(
+        {
+            "event_id": f"$j{user}",
+            "room_id": room,
+            "sender": user,
+            "type": "m.room.member",
+            "state_key": user,
+            "origin_server_ts": 999,
+            "content": {"membership": "join"},
+        }
+    )
+
+
+class _FailsOn(RoomRegistry):
+    """A registry with a bug that only one event triggers."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__("_messenger_")
+        self._poison = event_id
+
+    async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        if any(event.event_id == self._poison for event in events):
+            raise RuntimeError("bug triggered")
+        await super().apply(conn, events)
+
+
+async def _store(db: Database, txn: str, envelopes: list[dict[str, Any]]) -> None:
+    async with db.transaction() as conn:
+        await inbox.accept_transaction(conn, txn, envelopes, 1)
+
+
+async def test_batch_counts_messages_per_room_and_member(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    await _store(
+        fresh_db,
+        "1",
+        [
+            _join("@a:x"),
+            _join("@b:x"),
+            *[_message(n) for n in range(5)],
+            _message(9, sender="@b:x"),
+        ],
+    )
+    assert await InboxWorker(fresh_db, RoomRegistry("_messenger_")).drain() == 8
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        members = {m.user_id: m for m in await registry.members(conn, "!r:x")}
+    assert room is not None and room.message_count == 6 and room.last_event_at == 1009
+    assert members["@a:x"].message_count == 5 and members["@a:x"].last_active_at == 1004
+    assert members["@b:x"].message_count == 1 and members["@b:x"].joined_at == 999
+
+
+async def test_an_event_that_breaks_the_handler_is_skipped_alone(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    await _store(fresh_db, "1", [_join("@a:x"), _message(1), _message(2), _message(3)])
+    await InboxWorker(fresh_db, _FailsOn("$m2")).drain()
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        failures = await inbox.failures(conn)
+        counts = await inbox.counts(conn)
+    assert room is not None and room.message_count == 2
+    assert failures == [("$m2", "RuntimeError: bug triggered")]
+    assert counts["pending"] == 0
+
+
+async def test_two_workers_process_each_event_exactly_once(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    await _store(fresh_db, "0", [_join("@a:x")])
+    for txn in range(1, 6):
+        await _store(fresh_db, str(txn), [_message(txn * 100 + n) for n in range(100)])
+    first, second = (InboxWorker(fresh_db, RoomRegistry("_messenger_")) for _ in range(2))
+    await asyncio.gather(first.drain(), second.drain())
+    assert first.processed + second.processed == 501
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+    assert room is not None and room.message_count == 500
