@@ -146,20 +146,6 @@ class HomeserverClient:
         )
         return RoomID(response["room_id"])
 
-    async def joined_members(self, as_user: UserID, room_id: RoomID) -> dict[str, Any]:
-        response = await self.as_request(
-            "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/joined_members", user_id=as_user
-        )
-        joined = response.get("joined", {})
-        return joined if isinstance(joined, dict) else {}
-
-    async def room_state(self, as_user: UserID, room_id: RoomID) -> list[dict[str, Any]]:
-        response = await self.as_request(
-            "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/state", user_id=as_user
-        )
-        value = response.get("value", [])
-        return value if isinstance(value, list) else []
-
     # --- plain client API with a user's own token ------------------------------------------
     async def whoami(self, token: str) -> dict[str, Any]:
         return await self.request("GET", f"{CLIENT_V3}/account/whoami", token=token)
@@ -206,11 +192,6 @@ class HomeserverClient:
             f"{ADMIN_V1}/users/{q(user_id)}/override_ratelimit",
             body={"messages_per_second": 0, "burst_count": 0},
             token=admin_token,
-        )
-
-    async def admin_user(self, admin_token: str, user_id: str) -> dict[str, Any]:
-        return await self.request(
-            "GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=admin_token
         )
 
     async def health(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import click
+import yaml
 
 from messenger import __version__
 from messenger.cli.accounts import accounts
@@ -22,6 +23,7 @@ from messenger.config import (
     example_config_text,
     generate_secrets,
     load_config,
+    parse_config,
 )
 from messenger.logs import setup_logging
 from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
@@ -38,9 +40,11 @@ def cli() -> None:
 def _init(
     data_dir: Path, server_name: str | None, port: int | None, as_port: int | None
 ) -> list[str]:
-    """Create the data dir, config and secrets where missing. Returns notes for the user."""
+    """Create the data dir, config and secrets where missing. Returns notes for the user.
+
+    An existing config is never rewritten; a new one is validated before it is written.
+    """
     notes: list[str] = []
-    data_dir.mkdir(parents=True, exist_ok=True)
     target = config_path(data_dir)
     if target.exists():
         existing = load_config(target)
@@ -62,8 +66,9 @@ def _init(
             text = text.replace("  port: 8008", f"  port: {port}", 1)
         if as_port:
             text = text.replace("  port: 29330", f"  port: {as_port}", 1)
+        parse_config(yaml.safe_load(text), "the options given")  # raises before anything is written
+        data_dir.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        load_config(target)  # validates what we wrote (e.g. a bad --server-name)
         notes.append(f"wrote {target}")
     made = generate_secrets(data_dir)
     if made:
@@ -86,9 +91,6 @@ def init(
     try:
         notes = _init(folder, server_name, port, appservice_port)
     except ConfigError as error:
-        if not (folder / "messenger.yaml").exists():
-            raise
-        config_path(folder).unlink(missing_ok=True)
         raise click.ClickException(str(error)) from None
     for note in notes:
         click.echo(note)
@@ -141,7 +143,11 @@ def up(data_dir: Path | None) -> None:
     """Run everything in the foreground: Synapse, the appservice and its bots. Ctrl-C stops all."""
     folder = resolve_data_dir(data_dir)
     if not config_path(folder).exists():
-        for note in _init(folder, None, None, None):
+        try:
+            notes = _init(folder, None, None, None)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+        for note in notes:
             click.echo(note)
     settings = settings_for(folder)
     setup_logging(settings.log_dir, settings.config.logging.level, "up")
@@ -217,6 +223,14 @@ def serve(data_dir: Path | None) -> None:
 async def _serve(settings: Settings) -> None:
     from messenger.app import App
 
+    if settings.config.homeserver.mode == "external":
+        from messenger.homeserver.synapse_config import write_registration
+
+        log.info(
+            "external homeserver: list %s in Synapse's app_service_config_files and load the "
+            "module messenger.policy.PolicyModule (see README)",
+            write_registration(settings),
+        )
     app = App(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
