@@ -64,6 +64,17 @@ async def test_up_runs_everything_and_ctrl_c_stops_it_and_data_survives(tmp_path
     output = (tmp_path / "up.out").read_text()
     assert settings.config.homeserver.public_url in output and str(tmp_path) in output
 
+    # supervision: a child that dies is started again
+    os.kill(children["appservice"], signal.SIGKILL)
+    for _ in range(120):
+        await asyncio.sleep(0.5)
+        restarted = json.loads((tmp_path / "run" / "up.json").read_text())["children"]
+        if restarted["appservice"] != children["appservice"]:
+            break
+    assert restarted["appservice"] != children["appservice"]
+    await wait_http(settings.config.appservice.url + "/_messenger/health")
+    children = restarted
+
     _stop(process)
     for pid in children.values():
         assert not pid_alive(pid)
