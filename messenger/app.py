@@ -20,7 +20,6 @@ from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.server import TransactionServer
 from messenger.config import Settings
 from messenger.db.database import Database
-from messenger.db.stores import inbox as inbox_store
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class App:
         self.accounts = AccountHandler(settings, self.db, self.hs)
         self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
         self.server = TransactionServer(
-            self.db, settings.secrets.hs_token, self.inbox.wake, self._user_exists, self._health
+            self.inbox, settings.secrets.hs_token, self._user_exists, self._health
         )
         service = cfg.bots.service
         self.service_bot = BotRuntime(
@@ -67,14 +66,16 @@ class App:
         return True
 
     async def _health(self) -> dict[str, Any]:
-        async with self.db.transaction() as conn:
-            counts = await inbox_store.counts(conn)
+        worker_alive = bool(self._tasks) and not self._tasks[0].done()
         return {
-            "status": "ok",
+            "status": "ok" if worker_alive else "degraded",
             "bots": {
                 self.service_bot.user_id: "ready" if self.service_bot.ready.is_set() else "starting"
             },
-            "inbox": counts,
+            "inbox": {
+                **await self.inbox.counts(),
+                "worker": "running" if worker_alive else "stopped",
+            },
         }
 
     async def _wait_for_homeserver(self, timeout: float = 120) -> None:
@@ -100,7 +101,15 @@ class App:
         except MatrixError as error:
             log.warning("homeserver ping failed: %s", error)
         await self.service_bot.start()
-        made = await self.accounts.provision_missing_service_rooms()
+        self._tasks.append(asyncio.create_task(self._catch_up(), name="catch-up"))
+
+    async def _catch_up(self) -> None:
+        """Service rooms that a crash or an outage left out; one failure does not stop the rest."""
+        try:
+            made = await self.accounts.provision_missing_service_rooms()
+        except Exception:
+            log.exception("catch-up of missing service rooms failed; retried at next start")
+            return
         if made:
             log.info("created %d missing service rooms", made)
 
@@ -109,7 +118,7 @@ class App:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._runner is not None:
             await self._runner.cleanup()

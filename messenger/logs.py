@@ -1,8 +1,9 @@
 """Logging: JSON lines in <data>/logs/messenger.log, short lines on the console.
 
-Never logged: tokens, passwords, message bodies, KVNRs. Our code does not pass them to the logger;
-as a second line of defence, anything shaped like a token query parameter or bearer header is
-masked, and libraries that may log event content (nio) are kept at WARNING.
+Never logged: tokens, passwords, message bodies, KVNRs. Our code does not pass them to the logger,
+SQL errors carry no parameter values (engine `hide_parameters`); as a second line of defence,
+anything shaped like a token query parameter or bearer header is masked in the whole record
+(tracebacks too), and libraries that may log event content (nio) are kept at WARNING.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from pathlib import Path
 _SECRET = re.compile(r"(access_token=|Bearer\s+)[^\s&\"']+")
 
 
-class _Scrub(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg = _SECRET.sub(r"\1<hidden>", message)
-            record.args = ()
-        return True
+def scrub(text: str) -> str:
+    return _SECRET.sub(r"\1<hidden>", text)
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Masks token-shaped text in the whole formatted record, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,10 +35,10 @@ class JsonFormatter(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub(record.getMessage()),
         }
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -44,12 +47,10 @@ def setup_logging(log_dir: Path | None, level: str, process: str) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(level)
-    scrub = _Scrub()
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(
-        logging.Formatter(f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s")
+        _ScrubbingFormatter(f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s")
     )
-    console.addFilter(scrub)
     root.addHandler(console)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,6 @@ def setup_logging(log_dir: Path | None, level: str, process: str) -> None:
             log_dir / f"{process}.log", maxBytes=50 * 1024**2, backupCount=5, encoding="utf-8"
         )
         to_file.setFormatter(JsonFormatter())
-        to_file.addFilter(scrub)
         root.addHandler(to_file)
     for noisy in ("nio", "peewee", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

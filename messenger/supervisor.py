@@ -35,7 +35,8 @@ class Child:
     restarts: list[float] = field(default_factory=list)
     _log: IO[bytes] | None = None
 
-    async def start(self) -> None:
+    async def start(self, stopping: asyncio.Event) -> None:
+        """Start and wait until ready; returns early (child stopped) if a stop is requested."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         # kept open while the child runs; opening a local file does not block meaningfully
         self._log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230
@@ -48,6 +49,9 @@ class Child:
         )
         deadline = time.monotonic() + self.ready_timeout
         while not await self.ready():
+            if stopping.is_set():
+                await self.stop()
+                return
             if self.process.returncode is not None:
                 raise SupervisorError(
                     f"{self.name} exited with code {self.process.returncode} while starting; "
@@ -95,10 +99,10 @@ class Supervisor:
         try:
             for child in self.children:
                 log.info("starting %s", child.name)
-                await child.start()
-                self._on_change()
+                await child.start(self._stopping)
                 if self._stopping.is_set():
                     return
+                self._on_change()
             await self._watch()
         finally:
             for child in reversed(self.children):
@@ -135,8 +139,11 @@ class Supervisor:
         delay = 2 ** (len(child.restarts) - 1)
         log.warning("%s exited with code %s; restarting in %d s", child.name, code, delay)
         await child.stop()
-        await asyncio.sleep(delay)
-        await child.start()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        if self._stopping.is_set():
+            return
+        await child.start(self._stopping)
         self._on_change()
 
 

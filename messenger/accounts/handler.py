@@ -6,15 +6,18 @@ import logging
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from messenger.accounts.names import password as new_password
 from messenger.accounts.names import patient_localpart, slug
-from messenger.bridge.errors import UserInUse
+from messenger.bridge.admin_account import admin_token
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError, UserInUse
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.config import Settings
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores.accounts import AccountRow
-from messenger.ids import Role, RoomID, UserID, user_id
+from messenger.ids import Role, RoomID, UserID, localpart, user_id
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.rooms.service_room import create_service_room
 
@@ -34,6 +37,7 @@ class NewAccount:
     password: str | None  # only when we generated it
     service_room_id: RoomID | None
     homeserver: str
+    warning: str | None = None
 
 
 def validate_display_name(value: str) -> str:
@@ -75,17 +79,30 @@ class AccountHandler:
         generated = password is None
         secret = password or new_password(cfg.accounts.password_length)
         created = await self._register(role, name, secret, username)
-        async with self._db.transaction() as conn:
-            await accounts_store.insert(
-                conn,
-                user_id=created,
-                role=role,
-                display_name=name,
-                kvnr_digest=digest,
-                created_at=now_ms(),
-            )
+        try:
+            async with self._db.transaction() as conn:
+                await accounts_store.insert(
+                    conn,
+                    user_id=created,
+                    role=role,
+                    display_name=name,
+                    kvnr_digest=digest,
+                    created_at=now_ms(),
+                )
+        except IntegrityError:
+            # another `accounts add` with the same KVNR won the race: undo ours on the server
+            await self._hs.deactivate(await admin_token(self._settings, self._hs), created)
+            raise AccountInputError("--kvnr: an account with this KVNR exists already") from None
         log.info("account %s created with role %s", created, role.value)
-        room = await self.provision_service_room(created) if role is Role.PATIENT else None
+        room, warning = None, None
+        if role is Role.PATIENT:
+            try:
+                room = await self.provision_service_room(created)
+            except (MatrixError, HomeserverUnreachable) as error:
+                warning = (
+                    f"the service room could not be created yet ({error}); the appservice "
+                    "creates it at its next start"
+                )
         return NewAccount(
             user_id=created,
             role=role,
@@ -93,6 +110,7 @@ class AccountHandler:
             password=secret if generated else None,
             service_room_id=room,
             homeserver=cfg.homeserver.public_url,
+            warning=warning,
         )
 
     def _validate(
@@ -145,7 +163,7 @@ class AccountHandler:
     async def provision_service_room(self, patient: UserID) -> RoomID:
         cfg = self._settings.config
         bot = cfg.bot_user_id(cfg.bots.service)
-        await self._hs.register_appservice_user(bot[1:].split(":", 1)[0])
+        await self._hs.register_appservice_user(localpart(bot))
         room = await create_service_room(self._hs, bot, patient, cfg.bots.service.display_name)
         async with self._db.transaction() as conn:
             await accounts_store.set_service_room(conn, patient, room)
@@ -153,12 +171,17 @@ class AccountHandler:
         return room
 
     async def provision_missing_service_rooms(self) -> int:
-        """Create service rooms that a crash or an earlier outage left out."""
+        """Create service rooms that a crash or an earlier outage left out. Returns how many."""
         async with self._db.transaction() as conn:
             missing = await accounts_store.patients_without_service_room(conn)
+        made = 0
         for account in missing:
-            await self.provision_service_room(account.user_id)
-        return len(missing)
+            try:
+                await self.provision_service_room(account.user_id)
+                made += 1
+            except (MatrixError, HomeserverUnreachable):
+                log.exception("service room for %s: not created; retried later", account.user_id)
+        return made
 
     async def list(self, role: Role | None = None) -> list[AccountRow]:
         async with self._db.transaction() as conn:

@@ -15,7 +15,7 @@ from signedjson.key import (
 from signedjson.sign import sign_json
 from unpaddedbase64 import encode_base64
 
-from messenger.bridge.homeserver_client import CLIENT_V3, HomeserverClient
+from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.ids import DeviceID, UserID
 
 USAGES = ("master", "self_signing", "user_signing")
@@ -31,12 +31,16 @@ def _public(key: Any, user: UserID, usage: str) -> dict[str, Any]:
     return {"user_id": user, "usage": [usage], "keys": {f"ed25519:{key.version}": key.version}}
 
 
+class CrossSigningError(Exception):
+    pass
+
+
 async def cross_sign_device(
     hs: HomeserverClient, user: UserID, device: DeviceID, seeds_json: str | None
 ) -> str:
-    """Upload cross-signing keys (once) and sign the device with the self-signing key.
+    """Upload cross-signing keys and sign the device with the self-signing key.
 
-    Returns the seeds as JSON for safe keeping; passing them back re-uses the same identity.
+    Returns the seeds as JSON for safe keeping; passing them back keeps the same identity.
     """
     seeds: dict[str, str] = json.loads(seeds_json) if seeds_json else {}
     keys = {usage: _key_with_public_id(seeds.get(usage)) for usage in USAGES}
@@ -47,25 +51,12 @@ async def cross_sign_device(
     user_signing = sign_json(
         _public(keys["user_signing"], user, "user_signing"), user, keys["master"]
     )
-    await hs.as_request(
-        "POST",
-        f"{CLIENT_V3}/keys/device_signing/upload",
-        body={
-            "master_key": master,
-            "self_signing_key": self_signing,
-            "user_signing_key": user_signing,
-        },
-        user_id=user,
-    )
-    query = await hs.as_request(
-        "POST", f"{CLIENT_V3}/keys/query", body={"device_keys": {user: [device]}}, user_id=user
-    )
-    device_keys = query["device_keys"][user][device]
+    await hs.upload_cross_signing_keys(user, master, self_signing, user_signing)
+    device_keys = await hs.device_keys(user, device)
     device_keys.pop("unsigned", None)
-    signed = sign_json(device_keys, user, keys["self_signing"])
-    result = await hs.as_request(
-        "POST", f"{CLIENT_V3}/keys/signatures/upload", body={user: {device: signed}}, user_id=user
+    failures = await hs.upload_signatures(
+        user, device, sign_json(device_keys, user, keys["self_signing"])
     )
-    if result.get("failures"):
-        raise RuntimeError(f"signature upload failed: {result['failures']}")
+    if failures:
+        raise CrossSigningError(f"the homeserver refused the device signature: {failures}")
     return json.dumps({usage: encode_signing_key_base64(keys[usage]) for usage in USAGES})

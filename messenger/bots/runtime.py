@@ -1,9 +1,14 @@
-"""Runs one bot: its account, its one device (kept across restarts), its crypto store and sync loop.
+"""Runs one bot: its account, its one device (kept across restarts), crypto store and sync loop.
 
-Device: logged in once with m.login.application_service; id and token are kept in our database and
-the vodozemac crypto store (pickled with the real pickle key) under <data>/bots/<localpart>/.
-Reactions are queued by the sync callbacks and handled by a consumer task once the device is ready,
-so slow handlers never stall the sync loop. Messages whose room key has not arrived yet are retried
+Device: logged in once with m.login.application_service; id, token (sealed) and cross-signing seeds
+are kept in `bot_devices`; the vodozemac store (pickled with the real pickle key) lives in
+<data>/bots/<localpart>/. If that store is lost or cannot be opened, the old device is deleted
+and a new one made, signed with the same cross-signing identity.
+
+Nothing a sync delivered is lost: sync callbacks only put work into a queue, and the position in
+the sync stream is saved by us (not nio) after the work of that sync is done — a crash replays
+the sync from the last saved position. Setup (cross-signing) is retried after every sync until it
+succeeds; the bot reports ready only then. Messages whose room key has not arrived yet are retried
 when the key arrives; after a grace period the sender is told.
 """
 
@@ -15,13 +20,14 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    ErrorResponse,
     ForwardedRoomKeyEvent,
     MatrixRoom,
     MegolmEvent,
@@ -39,15 +45,29 @@ from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.config import BotSection
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import bot_devices
+from messenger.db.stores.bot_devices import BotDevice
 from messenger.ids import DeviceID, RoomID, UserID, localpart
+from messenger.secretbox import SecretBox, SecretBoxError
 
 log = logging.getLogger(__name__)
 UNDECRYPTABLE_GRACE_S = 60.0
 SYNC_TIMEOUT_MS = 30_000
+RETRIES = 3
+RETRY_DELAY_S = 15.0
 
 
 class BotSendError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Work:
+    kind: str  # join | text | key_request | checkpoint
+    room_id: RoomID = RoomID("")  # noqa: RUF009 - NewType is the identity at run time
+    user: UserID = UserID("")  # noqa: RUF009
+    body: str = ""
+    event: Any = None
+    attempt: int = 0
 
 
 @dataclass
@@ -76,78 +96,112 @@ class BotRuntime:
         self._homeserver_url = homeserver_url
         self._store_dir = store_dir
         self._pickle_key = pickle_key
+        self._box = SecretBox(pickle_key)
         self._db = db
         self._hs = hs
         self._admin_token = admin_token
         self._bot = bot
-        self._queue: asyncio.Queue[tuple[str, RoomID, UserID, str]] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._pending: dict[str, list[_Pending]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._retries: set[asyncio.TimerHandle] = set()
         self._skip_history = False
         self.ready = asyncio.Event()
         self.device_id: DeviceID | None = None
         self.client: AsyncClient | None = None
 
     # --- account and device ------------------------------------------------------------------
-    async def _device(self) -> tuple[DeviceID, str, str | None, bool]:
-        async with self._db.transaction() as conn:
-            known = await bot_devices.get(conn, self.user_id)
-        if known is not None:
-            try:
-                await self._hs.whoami(known.access_token)
-                return (
-                    known.device_id,
-                    known.access_token,
-                    known.cross_signing_seeds,
-                    known.cross_signed_at is not None,
-                )
-            except UnknownToken:
-                log.warning(
-                    "bot %s: device %s lost on the server; new device",
-                    self.user_id,
-                    known.device_id,
-                )
-                shutil.rmtree(self._store_dir, ignore_errors=True)
+    def _store_file(self, device: DeviceID) -> Path:
+        return self._store_dir / f"{self.user_id}_{device}.db"
+
+    async def _known_device(self) -> BotDevice | None:
+        try:
+            async with self._db.transaction() as conn:
+                known = await bot_devices.get(conn, self.user_id, self._box)
+        except SecretBoxError:
+            log.warning(
+                "bot %s: stored credentials unreadable (pickle key changed); new device and "
+                "new cross-signing identity",
+                self.user_id,
+            )
+            async with self._db.transaction() as conn:
+                await bot_devices.forget(conn, self.user_id)
+            return None
+        if known is None:
+            return None
+        try:
+            await self._hs.whoami(known.access_token)
+        except UnknownToken:
+            log.warning("bot %s: device %s gone from the server", self.user_id, known.device_id)
+            return None
+        if not self._store_file(known.device_id).exists():
+            log.warning("bot %s: crypto store of %s is missing", self.user_id, known.device_id)
+            await self._retire(known.device_id)
+            return None
+        return known
+
+    async def _retire(self, device: DeviceID) -> None:
+        with contextlib.suppress(MatrixError):
+            await self._hs.delete_device(self.user_id, device)
+        shutil.rmtree(self._store_dir, ignore_errors=True)
+
+    async def _new_device(self) -> BotDevice:
+        shutil.rmtree(self._store_dir, ignore_errors=True)
         token, device = await self._hs.login_appservice_user(
             localpart(self.user_id), self._section.device_display_name
         )
         async with self._db.transaction() as conn:
-            await bot_devices.save(conn, self.user_id, device, token, now_ms())
+            await bot_devices.save_device(conn, self.user_id, device, token, now_ms(), self._box)
+            created = await bot_devices.get(conn, self.user_id, self._box)
+        assert created is not None
         log.info("bot %s: new device %s", self.user_id, device)
-        return device, token, None, False
+        return created
 
-    async def start(self) -> None:
-        await self._hs.register_appservice_user(localpart(self.user_id))
-        await self._hs.set_display_name(self.user_id, self._section.display_name)
-        device, token, seeds, cross_signed = await self._device()
-        self.device_id = device
-        try:
-            await self._hs.override_ratelimit(await self._admin_token(), self.user_id)
-        except MatrixError:
-            log.exception("bot %s: could not lift its rate limit", self.user_id)
+    def _open_client(self, device: BotDevice) -> AsyncClient:
         self._store_dir.mkdir(parents=True, exist_ok=True)
         client = AsyncClient(
             self._homeserver_url,
             self.user_id,
-            device_id=device,
+            device_id=device.device_id,
             store_path=str(self._store_dir),
             config=AsyncClientConfig(
-                encryption_enabled=True, store_sync_tokens=True, pickle_key=self._pickle_key
+                encryption_enabled=True, store_sync_tokens=False, pickle_key=self._pickle_key
             ),
         )
-        client.restore_login(self.user_id, device, token)
-        self._skip_history = client.loaded_sync_token is None
+        client.restore_login(self.user_id, device.device_id, device.access_token)
+        return client
+
+    async def start(self) -> None:
+        await self._hs.register_appservice_user(localpart(self.user_id))
+        await self._hs.set_display_name(self.user_id, self._section.display_name)
+        device = await self._known_device() or await self._new_device()
+        try:
+            client = self._open_client(device)
+        except Exception:
+            log.exception("bot %s: crypto store cannot be opened; new device", self.user_id)
+            await self._retire(device.device_id)
+            device = await self._new_device()
+            client = self._open_client(device)
+        self.device_id = device.device_id
+        try:
+            await self._hs.override_ratelimit(await self._admin_token(), self.user_id)
+        except MatrixError:
+            log.exception("bot %s: could not lift its rate limit", self.user_id)
+        client.next_batch = device.sync_token
+        self._skip_history = device.sync_token is None
         client.add_event_callback(self._on_member, RoomMemberEvent)
         client.add_event_callback(self._on_text, RoomMessageText)
         client.add_event_callback(self._on_megolm, MegolmEvent)
         client.add_to_device_callback(self._on_room_key, (RoomKeyEvent, ForwardedRoomKeyEvent))
         self.client = client
         self._tasks = [
-            asyncio.create_task(self._sync_loop(seeds, cross_signed), name=f"sync {self.user_id}"),
+            asyncio.create_task(self._sync_loop(device), name=f"sync {self.user_id}"),
             asyncio.create_task(self._consume(), name=f"bot {self.user_id}"),
         ]
 
     async def stop(self) -> None:
+        for handle in self._retries:
+            handle.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -162,103 +216,123 @@ class BotRuntime:
         if isinstance(response, SyncError):
             log.warning("bot %s: sync failed: %s", self.user_id, response.message)
             return False
+        results = []
         if client.should_upload_keys:
-            await client.keys_upload()
+            results.append(await client.keys_upload())
         if client.should_query_keys:
-            await client.keys_query()
+            results.append(await client.keys_query())
         if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-        await client.send_to_device_messages()
+            results.append(await client.keys_claim(client.get_users_for_key_claiming()))
+        results.extend(await client.send_to_device_messages())
+        for result in results:
+            if isinstance(result, ErrorResponse):
+                log.warning("bot %s: %s: %s", self.user_id, type(result).__name__, result.message)
         return True
 
-    async def _sync_loop(self, seeds: str | None, cross_signed: bool) -> None:
-        assert self.client is not None and self.device_id is not None
+    async def _ensure_cross_signed(self, device: BotDevice) -> None:
+        if device.cross_signed_at is not None:
+            return
+        seeds = await cross_sign_device(
+            self._hs, self.user_id, device.device_id, device.cross_signing_seeds
+        )
+        async with self._db.transaction() as conn:
+            await bot_devices.mark_cross_signed(conn, self.user_id, seeds, now_ms(), self._box)
+        log.info("bot %s: device %s cross-signed", self.user_id, device.device_id)
+
+    async def _sync_loop(self, device: BotDevice) -> None:
+        assert self.client is not None
         delay = 1.0
         first = True
         while True:
             try:
                 if not await self._sync_once(self.client, first):
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60)
-                    continue
-                delay = 1.0
-                if first:
-                    first = False
-                    self._skip_history = False
-                    if not cross_signed:
-                        seeds = await cross_sign_device(
-                            self._hs, self.user_id, self.device_id, seeds
-                        )
-                        async with self._db.transaction() as conn:
-                            await bot_devices.mark_cross_signed(conn, self.user_id, seeds, now_ms())
-                        cross_signed = True
-                        log.info("bot %s: device %s cross-signed", self.user_id, self.device_id)
+                    raise ConnectionError("sync failed")
+                first = False
+                self._skip_history = False
+                self._queue.put_nowait(_Work("checkpoint", body=str(self.client.next_batch)))
+                if not self.ready.is_set():
+                    await self._ensure_cross_signed(device)  # retried after every sync until done
                     self.ready.set()
+                delay = 1.0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("bot %s: sync loop error; retrying in %.0f s", self.user_id, delay)
+            except Exception as error:
+                log.warning("bot %s: %s; retrying in %.0f s", self.user_id, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)
 
-    # --- callbacks (inside sync): only queue ---------------------------------------------------
-    def _from_history(self) -> bool:
-        return self._skip_history
+    # --- callbacks (inside nio's sync): only queue, never raise, no network ----------------------
+    def _queue_work(self, work: _Work) -> None:
+        if not self._skip_history:
+            self._queue.put_nowait(work)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
-        if self._from_history() or event.state_key == self.user_id:
+        if event.state_key == self.user_id:
             return
         if event.membership == "join" and event.prev_membership != "join":
-            self._queue.put_nowait(("join", RoomID(room.room_id), UserID(event.state_key), ""))
+            self._queue_work(_Work("join", RoomID(room.room_id), UserID(event.state_key)))
 
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if self._from_history() or event.sender == self.user_id:
-            return
-        self._queue.put_nowait(("text", RoomID(room.room_id), UserID(event.sender), event.body))
+        if event.sender != self.user_id:
+            self._queue_work(_Work("text", RoomID(room.room_id), UserID(event.sender), event.body))
 
     async def _on_megolm(self, room: MatrixRoom, event: MegolmEvent) -> None:
-        if self._from_history() or event.sender == self.user_id:
+        if self._skip_history or event.sender == self.user_id:
             return
-        log.info(
-            "bot %s: message %s not decryptable yet; waiting for its key",
-            self.user_id,
-            event.event_id,
-        )
         self._pending.setdefault(event.session_id, []).append(
             _Pending(RoomID(room.room_id), event, time.monotonic())
         )
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.request_room_key(event)
+        self._queue_work(_Work("key_request", event=event))
 
     async def _on_room_key(self, event: Any) -> None:
         waiting = self._pending.pop(getattr(event, "session_id", ""), [])
         for item in waiting:
-            assert self.client is not None
-            decrypted = self.client.decrypt_event(item.event)
+            try:
+                assert self.client is not None
+                decrypted = self.client.decrypt_event(item.event)
+            except Exception:
+                log.warning(
+                    "bot %s: late key did not decrypt %s", self.user_id, item.event.event_id
+                )
+                self._pending.setdefault(event.session_id, []).append(item)
+                continue
             if isinstance(decrypted, RoomMessageText):
                 self._queue.put_nowait(
-                    ("text", item.room_id, UserID(decrypted.sender), decrypted.body)
+                    _Work("text", item.room_id, UserID(decrypted.sender), decrypted.body)
                 )
-            elif not isinstance(decrypted, MegolmEvent):
-                log.info("bot %s: late key decrypted a non-text event", self.user_id)
-            else:
-                self._pending.setdefault(event.session_id, []).append(item)
 
     # --- consumer ---------------------------------------------------------------------------
     async def _consume(self) -> None:
         await self.ready.wait()
-        await self._safely(self._bot.on_ready(self))
+        await self._run(self._bot.on_ready(self))
         while True:
             try:
-                kind, room_id, user, body = await asyncio.wait_for(self._queue.get(), timeout=10)
+                work = await asyncio.wait_for(self._queue.get(), timeout=10)
             except TimeoutError:
                 await self._expire_pending()
                 continue
-            if kind == "join":
-                await self._safely(self._bot.on_join(self, room_id, user))
-            elif kind == "text":
-                await self._safely(self._bot.on_text(self, room_id, user, body))
+            await self._handle(work)
+
+    async def _handle(self, work: _Work) -> None:
+        if work.kind == "checkpoint":
+            async with self._db.transaction() as conn:
+                await bot_devices.save_sync_token(conn, self.user_id, work.body)
+            return
+        if work.kind == "key_request":
+            assert self.client is not None
+            with contextlib.suppress(Exception):
+                await self.client.request_room_key(work.event)
+            return
+        if work.kind == "join":
+            done = await self._run(self._bot.on_join(self, work.room_id, work.user))
+        else:
+            done = await self._run(self._bot.on_text(self, work.room_id, work.user, work.body))
+        if not done and work.attempt < RETRIES:
+            retry = replace(work, attempt=work.attempt + 1)
+            handle = asyncio.get_running_loop().call_later(
+                RETRY_DELAY_S, self._queue.put_nowait, retry
+            )
+            self._retries.add(handle)
 
     async def _expire_pending(self) -> None:
         now = time.monotonic()
@@ -270,30 +344,32 @@ class BotRuntime:
             if not self._pending[session_id]:
                 del self._pending[session_id]
             for item in expired:
-                await self._safely(
+                await self._run(
                     self._bot.on_undecryptable(self, item.room_id, UserID(item.event.sender))
                 )
 
-    async def _safely(self, work: Awaitable[None]) -> None:
+    async def _run(self, work: Awaitable[None]) -> bool:
         try:
             await work
+            return True
         except Exception:
             log.exception("bot %s: handler failed", self.user_id)
+            return False
 
     # --- actions ----------------------------------------------------------------------------
-    async def send_notice(self, room_id: RoomID, body: str) -> str:
-        """Send an encrypted m.notice; returns the event id."""
+    async def send_notice(self, room_id: RoomID, body: str, txn_id: str | None = None) -> str:
+        """Send an encrypted m.notice; returns the event id. A fixed `txn_id` makes a resend
+        after a crash a no-op at the homeserver."""
         assert self.client is not None
         response = await self.client.room_send(
             room_id,
             "m.room.message",
             {"msgtype": "m.notice", "body": body},
+            tx_id=txn_id,
             ignore_unverified_devices=True,
         )
         if not isinstance(response, RoomSendResponse):
-            raise BotSendError(
-                f"sending to {room_id} failed: {getattr(response, 'message', response)}"
-            )
+            raise BotSendError(f"sending to {room_id} failed: {getattr(response, 'message', '')}")
         return str(response.event_id)
 
     def is_joined(self, room_id: RoomID, user: UserID) -> bool:

@@ -11,7 +11,7 @@ from messenger.bots.texts import text
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores.accounts import AccountRow
-from messenger.ids import Role, RoomID, UserID
+from messenger.ids import Role, RoomID, UserID, localpart
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +30,30 @@ class ServiceBot(Bot):
             return await accounts_store.owner_of_service_room(conn, room_id)
 
     async def _greet(self, runtime: BotRuntime, account: AccountRow) -> None:
-        assert account.service_room_id is not None
-        async with self._db.transaction() as conn:
-            first = await accounts_store.claim_greeting(conn, account.user_id, now_ms())
-        if not first:
+        """Send the greeting once. The fixed transaction id makes a resend after a crash (sent,
+        not yet recorded) a no-op at the homeserver; it is recorded only once it was sent."""
+        if account.greeted_at is not None or account.service_room_id is None:
             return
-        try:
-            await runtime.send_notice(
-                account.service_room_id,
-                text("greeting", self._language(account), insurer=self._insurer),
-            )
-            log.info("service bot: greeted %s", account.user_id)
-        except Exception:
-            async with self._db.transaction() as conn:
-                await accounts_store.release_greeting(conn, account.user_id)
-            raise
+        await runtime.send_notice(
+            account.service_room_id,
+            text("greeting", self._language(account), insurer=self._insurer),
+            txn_id=f"greeting-{localpart(account.user_id)}",
+        )
+        async with self._db.transaction() as conn:
+            await accounts_store.mark_greeted(conn, account.user_id, now_ms())
+        log.info("service bot: greeted %s", account.user_id)
 
     async def on_ready(self, runtime: BotRuntime) -> None:
+        """Greet patients who joined while the bot was down (or whose greeting failed)."""
         async with self._db.transaction() as conn:
             patients = await accounts_store.list_accounts(conn, Role.PATIENT)
         for account in patients:
             room = account.service_room_id
             if room and account.greeted_at is None and runtime.is_joined(room, account.user_id):
-                await self._greet(runtime, account)
+                try:
+                    await self._greet(runtime, account)
+                except Exception:
+                    log.exception("service bot: greeting %s failed", account.user_id)
 
     async def on_join(self, runtime: BotRuntime, room_id: RoomID, user: UserID) -> None:
         owner = await self._owner(room_id)

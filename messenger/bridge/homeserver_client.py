@@ -79,6 +79,8 @@ class HomeserverClient:
                     error = matrix_error(response.status, payload)
             except aiohttp.ClientConnectionError as exc:
                 raise HomeserverUnreachable(self.base_url, type(exc).__name__) from None
+            except TimeoutError:
+                raise HomeserverUnreachable(self.base_url, "no answer within 60 s") from None
             if isinstance(error, LimitExceeded) and attempt < retries:
                 await asyncio.sleep(error.retry_after_s)
                 continue
@@ -146,6 +148,44 @@ class HomeserverClient:
         )
         return RoomID(response["room_id"])
 
+    async def delete_device(self, user: UserID, device: DeviceID) -> None:
+        """Appservices delete their users' devices without interactive auth (MSC4190)."""
+        await self.as_request("DELETE", f"{CLIENT_V3}/devices/{q(device)}", body={}, user_id=user)
+
+    # --- end-to-end keys of our own (appservice) users -------------------------------------------
+    async def upload_cross_signing_keys(
+        self, user: UserID, master: dict[str, Any], self_signing: dict[str, Any],
+        user_signing: dict[str, Any],
+    ) -> None:  # fmt: skip
+        await self.as_request(
+            "POST",
+            f"{CLIENT_V3}/keys/device_signing/upload",
+            body={
+                "master_key": master,
+                "self_signing_key": self_signing,
+                "user_signing_key": user_signing,
+            },
+            user_id=user,
+        )
+
+    async def device_keys(self, user: UserID, device: DeviceID) -> dict[str, Any]:
+        response = await self.as_request(
+            "POST", f"{CLIENT_V3}/keys/query", body={"device_keys": {user: [device]}}, user_id=user
+        )
+        keys: dict[str, Any] = response["device_keys"][user][device]
+        return keys
+
+    async def upload_signatures(
+        self, user: UserID, device: DeviceID, signed: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Returns the server's `failures` (empty when every signature was accepted)."""
+        response = await self.as_request(
+            "POST", f"{CLIENT_V3}/keys/signatures/upload", body={user: {device: signed}},
+            user_id=user,
+        )  # fmt: skip
+        failures: dict[str, Any] = response.get("failures", {})
+        return failures
+
     # --- plain client API with a user's own token ------------------------------------------
     async def whoami(self, token: str) -> dict[str, Any]:
         return await self.request("GET", f"{CLIENT_V3}/account/whoami", token=token)
@@ -184,6 +224,11 @@ class HomeserverClient:
                 "admin": admin,
                 "mac": mac.hexdigest(),
             },
+        )
+
+    async def deactivate(self, admin_token: str, user_id: UserID) -> None:
+        await self.request(
+            "POST", f"{ADMIN_V1}/deactivate/{q(user_id)}", body={"erase": True}, token=admin_token
         )
 
     async def override_ratelimit(self, admin_token: str, user_id: UserID) -> None:

@@ -4,7 +4,8 @@ Events are handled in batches in one database transaction: marking them processe
 them commit together, so a crash leaves an event either pending (processed after restart) or
 done — never twice. A malformed event, or one our
 code fails on, is recorded with its error and skipped; it never blocks the events behind it.
-A database outage pauses the worker, and it resumes where it stopped.
+A database outage (connection lost, lock timeout, deadlock) never marks an event failed: the batch
+rolls back and the worker retries it after a pause.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import Database, now_ms
@@ -23,6 +25,9 @@ from messenger.rooms.envelope import Envelope, MalformedEvent, parse_envelope
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
+
+
+_TRANSIENT = (OperationalError, InterfaceError)
 
 
 class _Contended(Exception):
@@ -42,11 +47,21 @@ class InboxWorker:
         self._last_prune = 0.0
         self.processed = 0
 
-    def wake(self) -> None:
+    async def accept(self, txn_id: str, envelopes: list[dict[str, Any]]) -> bool:
+        """Store a transaction durably (before Synapse gets its 200) and wake the worker.
+        Returns True when the transaction id was seen before."""
+        async with self._db.transaction() as conn:
+            duplicate = await inbox_store.accept_transaction(conn, txn_id, envelopes, now_ms())
         self._wake.set()
+        return duplicate
+
+    async def counts(self) -> dict[str, int]:
+        async with self._db.transaction() as conn:
+            return await inbox_store.counts(conn)
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before draining: a wake during the drain is not lost
             try:
                 done = await self.drain()
                 await self._maybe_prune()
@@ -54,10 +69,13 @@ class InboxWorker:
                 log.exception("inbox: database unavailable, retrying in 5 s")
                 await asyncio.sleep(5)
                 continue
+            except Exception:
+                log.exception("inbox: unexpected error, retrying in 5 s")
+                await asyncio.sleep(5)
+                continue
             if done == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=5)
-                self._wake.clear()
 
     async def drain(self) -> int:
         """Process what is pending now; returns how many events were handled."""
@@ -90,6 +108,8 @@ class InboxWorker:
             return
         except _Contended:
             pass
+        except _TRANSIENT:
+            raise
         except Exception:
             log.warning("inbox: batch of %d failed; processing it event by event", len(good))
         for item, event in good:
@@ -103,6 +123,8 @@ class InboxWorker:
                 if await inbox_store.mark_processed(conn, item.id, now_ms()):
                     await self._registry.apply(conn, [event])
                     self.processed += 1
+        except _TRANSIENT:
+            raise  # the database, not the event: the batch rolls back and is retried
         except Exception as exc:
             log.exception("inbox: event %s failed; skipped", item.event_id)
             await self._fail(conn, item, f"{type(exc).__name__}: {exc}"[:500])

@@ -14,8 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from messenger.db.database import Database, now_ms
-from messenger.db.stores import inbox as inbox_store
+from messenger.bridge.inbox import InboxWorker
 from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
@@ -31,15 +30,13 @@ def matrix_error(status: int, errcode: str, error: str) -> web.Response:
 class TransactionServer:
     def __init__(
         self,
-        db: Database,
+        inbox: InboxWorker,
         hs_token: str,
-        on_stored: Callable[[], None],
         user_exists: UserQuery,
         health: Callable[[], Awaitable[dict[str, Any]]],
     ) -> None:
-        self._db = db
+        self._inbox = inbox
         self._hs_token = hs_token.encode()
-        self._on_stored = on_stored
         self._user_exists = user_exists
         self._health = health
 
@@ -89,19 +86,14 @@ class TransactionServer:
             return matrix_error(400, "M_BAD_JSON", "'events' must be a list")
         ephemeral = body.get("ephemeral", [])
         envelopes = [envelope_of(event) for event in events]
-        async with self._db.transaction() as conn:
-            stored = await inbox_store.accept_transaction(conn, txn_id, envelopes, now_ms())
-        if stored is None:
-            log.info("txn %s: duplicate, ignored", txn_id)
-        else:
-            log.info(
-                "txn %s: %d events (%d new), %d ephemeral",
-                txn_id,
-                len(events),
-                stored,
-                len(ephemeral) if isinstance(ephemeral, list) else 0,
-            )
-            self._on_stored()
+        duplicate = await self._inbox.accept(txn_id, envelopes)
+        log.info(
+            "txn %s: %d events, %d ephemeral%s",
+            txn_id,
+            len(events),
+            len(ephemeral) if isinstance(ephemeral, list) else 0,
+            " (repeated txn id; events deduplicated by id)" if duplicate else "",
+        )
         return web.json_response({})
 
     async def query_user(self, request: web.Request) -> web.Response:

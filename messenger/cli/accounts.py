@@ -94,6 +94,7 @@ def add(
                 "homeserver": created.homeserver,
                 "password": created.password,
                 "service_room_id": created.service_room_id,
+                "warning": created.warning,
             }
         )
         return
@@ -105,6 +106,8 @@ def add(
         click.echo(
             f"service room: {created.service_room_id} (the service bot greets on first join)"
         )
+    if created.warning:
+        click.echo(f"warning: {created.warning}", err=True)
 
 
 @accounts.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -246,6 +247,8 @@ async def _serve(settings: Settings) -> None:
             await stop.wait()
         else:
             starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
     finally:
         log.info("appservice stopping")
         await app.stop()
@@ -255,7 +258,9 @@ async def _serve(settings: Settings) -> None:
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 def status(data_dir: Path | None, as_json: bool) -> None:
-    """Homeserver URL, appservice URL and the health of each process (exit 1 if one is down)."""
+    """Homeserver URL, appservice URL and the health of each process and bot.
+
+    Exits 1 unless everything is up and every bot is ready."""
     settings = settings_for(data_dir)
     cfg = settings.config
 
@@ -290,17 +295,21 @@ def status(data_dir: Path | None, as_json: bool) -> None:
     hs = report["homeserver"]
     appservice = report["appservice"]
     assert isinstance(hs, dict) and isinstance(appservice, dict)
+    detail = appservice.get("detail")
+    bots_ready = isinstance(detail, dict) and all(
+        state == "ready" for state in detail.get("bots", {}).values()
+    )
+    healthy = bool(hs["healthy"] and appservice["healthy"] and bots_ready)
     if as_json:
-        emit_json(report)
-        sys.exit(0 if hs["healthy"] and appservice["healthy"] else 1)
+        emit_json({**report, "healthy": healthy})
+        sys.exit(0 if healthy else 1)
     click.echo(f"homeserver  {hs['url']}  {'healthy' if hs['healthy'] else 'DOWN'}")
     click.echo(f"appservice  {appservice['url']}  {'healthy' if appservice['healthy'] else 'DOWN'}")
-    detail = appservice.get("detail")
     if isinstance(detail, dict):
         for bot, bot_state in detail.get("bots", {}).items():
             click.echo(f"  bot {bot}: {bot_state}")
         click.echo(f"  inbox: {detail.get('inbox')}")
-    if not (hs["healthy"] and appservice["healthy"]):
+    if not healthy:
         sys.exit(1)
 
 

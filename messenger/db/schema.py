@@ -14,7 +14,7 @@ accounts = sa.Table(
     sa.Column("display_name", sa.String(255), nullable=False),
     sa.Column("kvnr_digest", sa.String(64), nullable=True, unique=True),
     sa.Column("language", sa.String(2), nullable=True),
-    sa.Column("service_room_id", sa.String(255), nullable=True),
+    sa.Column("service_room_id", sa.String(255), nullable=True, index=True),
     sa.Column("greeted_at", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
@@ -28,6 +28,7 @@ bot_devices = sa.Table(
     sa.Column("cross_signing_seeds", sa.Text, nullable=True),
     sa.Column("cross_signed_at", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("sync_token", sa.Text, nullable=True),
 )
 
 appservice_txns = sa.Table(

@@ -3,10 +3,14 @@ keeps its device across restarts of the appservice."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import bot_devices
 from messenger.ids import UserID
+from messenger.secretbox import SecretBox
 from tests.system import System
 
 
@@ -39,34 +43,89 @@ async def test_new_patient_is_greeted_in_german_in_an_encrypted_service_room(
     assert len(greetings) == 1
 
 
-async def test_bot_keeps_its_device_across_restart_and_still_decrypts(
-    system: System, e2e_user
-) -> None:
-    account = system.add_account("patient", "Restart Probe")
+async def _joined_patient(system: System, e2e_user, name: str):  # type: ignore[no-untyped-def]
+    account = system.add_account("patient", name)
     patient = await e2e_user(account)
     room = account["service_room_id"]
     await patient.wait_for(lambda: room in patient.invites)
     await patient.join(room)
     await patient.wait_for_message(room, "Willkommen")
+    return patient, room
+
+
+async def _bot_device(system: System):  # type: ignore[no-untyped-def]
     bot = system.settings.config.bot_user_id(system.settings.config.bots.service)
     async with system.db.transaction() as conn:
-        before = await bot_devices.get(conn, UserID(bot))
-    assert before is not None and before.cross_signed_at is not None
+        device = await bot_devices.get(
+            conn, UserID(bot), SecretBox(system.settings.secrets.pickle_key)
+        )
+    assert device is not None
+    return bot, device
+
+
+async def _master_key(system: System, bot: str, token: str) -> dict[str, object]:
+    hs = HomeserverClient(system.hs_url, system.settings.secrets.as_token, "x")
+    try:
+        keys = await hs.request(
+            "POST", "/_matrix/client/v3/keys/query", body={"device_keys": {bot: []}}, token=token
+        )
+    finally:
+        await hs.close()
+    return dict(keys["master_keys"][bot]["keys"])
+
+
+async def test_bot_keeps_its_device_across_restart_and_replays_nothing(
+    system: System, e2e_user
+) -> None:
+    patient, room = await _joined_patient(system, e2e_user, "Restart Probe")
+    await patient.send_text(room, "hilfe")
+    await patient.wait_for_message(room, "Das kann ich für Sie tun")
+    _, before = await _bot_device(system)
+    assert before.cross_signed_at is not None and before.sync_token
 
     system.appservice.stop()
     await system.start_appservice()
 
-    async with system.db.transaction() as conn:
-        after = await bot_devices.get(conn, UserID(bot))
-    assert after is not None and after.device_id == before.device_id
+    _, after = await _bot_device(system)
+    assert after.device_id == before.device_id
     hs = HomeserverClient(system.hs_url, system.settings.secrets.as_token, "x")
     try:
         assert (await hs.whoami(after.access_token))["device_id"] == before.device_id
     finally:
         await hs.close()
 
+    await patient.send_text(room, "sprache englisch")
+    await patient.wait_for_message(room, "in English from now on")
+    await asyncio.sleep(2)
+    helps = [m for m in patient.messages if m.room_id == room and "Das kann ich" in m.body]
+    greetings = [m for m in patient.messages if m.room_id == room and "Willkommen" in m.body]
+    assert len(helps) == 1 and len(greetings) == 1  # nothing answered twice after the restart
+
+
+async def test_lost_crypto_store_gives_a_new_device_with_the_same_identity(
+    system: System, e2e_user
+) -> None:
+    patient, room = await _joined_patient(system, e2e_user, "Store Loss")
+    bot, before = await _bot_device(system)
+    master_before = await _master_key(system, bot, before.access_token)
+
+    system.appservice.stop()
+    shutil.rmtree(system.settings.bots_dir / system.settings.config.bots.service.localpart)
+    await system.start_appservice()
+
+    _, after = await _bot_device(system)
+    assert after.device_id != before.device_id
+    assert after.cross_signed_at is not None
+    assert await _master_key(system, bot, after.access_token) == master_before
     await patient.send_text(room, "hilfe")
     await patient.wait_for_message(room, "Das kann ich für Sie tun")
+
+
+async def test_bot_credentials_are_not_stored_in_plaintext(system: System) -> None:
+    _, device = await _bot_device(system)
+    stored = b"".join(p.read_bytes() for p in system.data_dir.glob("messenger.db*"))
+    assert device.access_token.encode() not in stored
+    assert b"syt_" not in stored  # Synapse access tokens start with syt_
 
 
 async def test_bot_device_is_cross_signed_for_current_clients(system: System) -> None:
@@ -74,7 +133,9 @@ async def test_bot_device_is_cross_signed_for_current_clients(system: System) ->
     hs = HomeserverClient(system.hs_url, system.settings.secrets.as_token, "x")
     try:
         async with system.db.transaction() as conn:
-            device = await bot_devices.get(conn, UserID(bot))
+            device = await bot_devices.get(
+                conn, UserID(bot), SecretBox(system.settings.secrets.pickle_key)
+            )
         assert device is not None
         keys = await hs.request(
             "POST",

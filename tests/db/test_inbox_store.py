@@ -19,13 +19,15 @@ def _event(n: int) -> dict[str, object]:
 async def test_duplicate_transaction_and_events_are_stored_once(fresh_db: Database) -> None:
     await fresh_db.migrate()
     async with fresh_db.transaction() as conn:
-        assert await inbox.accept_transaction(conn, "1", [_event(1), _event(2)], 100) == 2
+        assert await inbox.accept_transaction(conn, "1", [_event(1), _event(2)], 100) is False
     async with fresh_db.transaction() as conn:
-        assert await inbox.accept_transaction(conn, "1", [_event(1), _event(2)], 101) is None
-        # a new txn id carrying an event seen before (Synapse retry after a reset) stores only the new one
-        assert await inbox.accept_transaction(conn, "2", [_event(2), _event(3)], 102) == 1
+        assert await inbox.accept_transaction(conn, "1", [_event(1), _event(2)], 101) is True
+        # a new txn id carrying an event seen before stores only the new one
+        assert await inbox.accept_transaction(conn, "2", [_event(2), _event(3)], 102) is False
+        # a reused txn id (homeserver reset) with new events: the events are still kept
+        assert await inbox.accept_transaction(conn, "1", [_event(4)], 103) is True
         pending = await inbox.pending(conn, 10)
-    assert [item.event_id for item in pending] == ["$e1", "$e2", "$e3"]
+    assert [item.event_id for item in pending] == ["$e1", "$e2", "$e3", "$e4"]
 
 
 async def test_an_event_is_marked_processed_once(fresh_db: Database) -> None:
@@ -47,5 +49,6 @@ async def test_prune_keeps_recent_and_unprocessed(fresh_db: Database) -> None:
         await inbox.mark_processed(conn, first.id, 150)
         assert await inbox.prune(conn, older_than=5_000) == 1
         assert await inbox.counts(conn) == {"stored": 2, "pending": 2, "failed": 0}
-        # the pruned txn id may now be accepted again (bounded dedupe), the kept one not
-        assert await inbox.accept_transaction(conn, "new", [], 10_001) is None
+        # the pruned txn id is forgotten (bounded dedupe), the kept one not
+        assert await inbox.accept_transaction(conn, "old", [], 10_001) is False
+        assert await inbox.accept_transaction(conn, "new", [], 10_001) is True

@@ -103,19 +103,11 @@ async def owner_of_service_room(conn: AsyncConnection, room_id: str) -> AccountR
     return _row(row) if row else None
 
 
-async def claim_greeting(conn: AsyncConnection, user_id: UserID, at: int) -> bool:
-    """Mark the patient greeted; True only for the first caller (a greeting goes out once)."""
-    result = await conn.execute(
+async def mark_greeted(conn: AsyncConnection, user_id: UserID, at: int) -> None:
+    await conn.execute(
         accounts.update()
         .where(accounts.c.user_id == user_id, accounts.c.greeted_at.is_(None))
         .values(greeted_at=at)
-    )
-    return result.rowcount == 1
-
-
-async def release_greeting(conn: AsyncConnection, user_id: UserID) -> None:
-    await conn.execute(
-        accounts.update().where(accounts.c.user_id == user_id).values(greeted_at=None)
     )
 
 

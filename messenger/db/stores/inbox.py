@@ -22,31 +22,31 @@ class InboxEvent:
 
 async def accept_transaction(
     conn: AsyncConnection, txn_id: str, envelopes: list[dict[str, Any]], at: int
-) -> int | None:
-    """Store a transaction's envelopes.
+) -> bool:
+    """Store a transaction's envelopes; returns True when the txn id was seen before.
 
-    Returns None when the txn id was seen before, else how many events were newly stored.
+    Events are stored even then, deduplicated by event id alone: if Synapse's counter ever
+    restarts (a reset homeserver) a reused txn id must not swallow new events.
     """
     inserted = await conn.execute(
         insert_ignoring_duplicates(conn, appservice_txns).values(
             txn_id=txn_id, received_at=at, event_count=len(envelopes)
         )
     )
-    if inserted.rowcount == 0:
-        return None
-    stored = 0
-    for envelope in envelopes:
-        event_id = envelope.get("event_id")
-        result = await conn.execute(
-            insert_ignoring_duplicates(conn, inbox_events).values(
-                event_id=event_id if isinstance(event_id, str) else None,
-                txn_id=txn_id,
-                envelope=json.dumps(envelope, separators=(",", ":")),
-                received_at=at,
-            )
+    if envelopes:
+        await conn.execute(
+            insert_ignoring_duplicates(conn, inbox_events),
+            [
+                {
+                    "event_id": e["event_id"] if isinstance(e.get("event_id"), str) else None,
+                    "txn_id": txn_id,
+                    "envelope": json.dumps(e, separators=(",", ":")),
+                    "received_at": at,
+                }
+                for e in envelopes
+            ],
         )
-        stored += result.rowcount
-    return stored
+    return inserted.rowcount == 0
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[InboxEvent]:
