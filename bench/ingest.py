@@ -21,6 +21,7 @@ import datetime
 import os
 import platform
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -149,7 +150,8 @@ async def _restart_on(system: System, url: str | None) -> None:
 
 async def main(transactions: int, sends: int, write: bool) -> None:
     rows: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as folder:
+    folder = tempfile.mkdtemp(prefix="bench-ingest-")
+    try:
         system = System(Path(folder))
         await system.start()
         try:
@@ -196,6 +198,11 @@ async def main(transactions: int, sends: int, write: bool) -> None:
                 await admin.close()
         finally:
             await system.stop()
+    finally:
+        if os.environ.get("BENCH_KEEP") is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept {folder}")
     table = _table(rows, transactions)
     print(table)
     if write:

@@ -174,8 +174,32 @@ class System:
         account: dict[str, Any] = json.loads(result.stdout)
         return account
 
-    def files(self) -> list[Path]:
-        return [path for path in self.data_dir.rglob("*") if path.is_file()]
+    def files_containing(self, needles: list[str], pattern: str = "**/*") -> list[str]:
+        """Files of the data dir (glob `pattern`) that contain any needle, as "path: needle".
+
+        Read in a child process: closing another descriptor of a SQLite file in this process
+        would drop the POSIX locks of our own open connections (SQLite's documented caveat)."""
+        return scan_files(self.data_dir, needles, pattern)
+
+
+_SCAN = """
+import json, pathlib, sys
+root, pattern, needles = pathlib.Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+for path in sorted(root.glob(pattern)):
+    if path.is_file():
+        data = path.read_bytes()
+        for needle in needles:
+            if needle.encode() in data:
+                print(f"{path}: {needle}")
+"""
+
+
+def scan_files(root: Path, needles: list[str], pattern: str = "**/*") -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _SCAN, str(root), pattern, json.dumps(needles)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return result.stdout.splitlines()
 
 
 def postgres_url() -> str | None:

@@ -168,6 +168,14 @@ class HomeserverClient:
             user_id=user,
         )
 
+    async def master_key(self, user: UserID) -> dict[str, Any] | None:
+        """The user's current cross-signing master key on the server, if any."""
+        response = await self.as_request(
+            "POST", f"{CLIENT_V3}/keys/query", body={"device_keys": {user: []}}, user_id=user
+        )
+        master: dict[str, Any] | None = response.get("master_keys", {}).get(user)
+        return master
+
     async def device_keys(self, user: UserID, device: DeviceID) -> dict[str, Any]:
         response = await self.as_request(
             "POST", f"{CLIENT_V3}/keys/query", body={"device_keys": {user: [device]}}, user_id=user

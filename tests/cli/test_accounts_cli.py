@@ -59,8 +59,7 @@ def test_patient_gets_non_speaking_id_and_kvnr_is_unique(system: System) -> None
         ).stdout
     )
     assert shown["user_id"] == account["user_id"] and shown["has_kvnr"] is True
-    db_bytes = b"".join(p.read_bytes() for p in system.data_dir.glob("messenger.db*"))
-    assert b"Z000000005" not in db_bytes
+    assert system.files_containing(["Z000000005"], "messenger.db*") == []
 
 
 def test_practice_id_is_derived_from_its_name_and_kept_unique(system: System) -> None:
