@@ -10,7 +10,8 @@ Starts a real Synapse and `messenger serve` (as the tests do), then
    - processed/s: events through the inbox worker into the room registry (until the inbox is empty).
 
 Run: .venv/bin/python -m bench.ingest [--transactions 50] [--sends 500] [--write]
---write puts the table into BENCHMARKS.md between the ingest markers.
+--write puts the table into BENCHMARKS.md between the ingest markers; BENCH_KEEP=1 keeps the
+temporary data dir (logs) for a look afterwards.
 """
 
 from __future__ import annotations
