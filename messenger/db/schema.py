@@ -79,3 +79,45 @@ room_members = sa.Table(
     sa.Column("last_active_at", sa.BigInteger, nullable=True),
     sa.Column("message_count", sa.Integer, nullable=False),
 )
+
+providers = sa.Table(
+    "providers",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("source_ref", sa.String(255), nullable=False),
+    sa.Column("matrix_id", sa.String(255), nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("specialties", sa.Text, nullable=False),
+    sa.Column("street", sa.String(255), nullable=False),
+    sa.Column("postcode", sa.String(10), nullable=False, index=True),
+    sa.Column("city", sa.String(255), nullable=False),
+    sa.Column("city_folded", sa.String(255), nullable=False, index=True),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("source", "source_ref", name="uq_providers_source_ref"),
+)
+
+provider_settings = sa.Table(
+    "provider_settings",
+    metadata,
+    sa.Column("matrix_id", sa.String(255), primary_key=True),
+    sa.Column("listed", sa.Boolean, nullable=False),
+    sa.Column("accepting", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+search_terms = sa.Table(
+    "search_terms",
+    metadata,
+    sa.Column("variant", sa.String(64), primary_key=True),
+    sa.Column("term", sa.String(64), primary_key=True),
+)
+# provider_fts is dialect-specific (FTS5 virtual table / tsvector table): raw SQL in the store.

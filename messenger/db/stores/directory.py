@@ -1,0 +1,263 @@
+"""Directory queries: providers, practice settings, the typo vocabulary and the full-text index
+(SQLite FTS5 or PostgreSQL tsvector — the database's own engine, never a scan in Python)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from messenger.db.database import insert_ignoring_duplicates
+from messenger.db.schema import provider_settings, providers, search_terms
+
+CHUNK = 500
+# one group per query word: any of its terms may match; (term, as_prefix)
+MatchGroups = list[list[tuple[str, bool]]]
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    id: int
+    source: str
+    source_ref: str
+    matrix_id: str
+    name: str
+    specialties: tuple[str, ...]
+    street: str
+    postcode: str
+    city: str
+    hidden: bool
+    active: bool
+    listed: bool
+    accepting: bool
+
+    @property
+    def visible_to_patients(self) -> bool:
+        return self.active and not self.hidden and self.listed and self.accepting
+
+
+_COLUMNS = (
+    "p.id, p.source, p.source_ref, p.matrix_id, p.name, p.specialties, p.street, p.postcode, "
+    "p.city, p.hidden, p.active, coalesce(s.listed, TRUE) AS listed, "
+    "coalesce(s.accepting, TRUE) AS accepting"
+)
+_VISIBLE = "p.active AND NOT p.hidden AND coalesce(s.listed, TRUE) AND coalesce(s.accepting, TRUE)"
+
+
+def _row(row: Any) -> ProviderRow:
+    m = row._mapping
+    return ProviderRow(
+        id=int(m["id"]),
+        source=m["source"],
+        source_ref=m["source_ref"],
+        matrix_id=m["matrix_id"],
+        name=m["name"],
+        specialties=tuple(s for s in m["specialties"].split("; ") if s),
+        street=m["street"],
+        postcode=m["postcode"],
+        city=m["city"],
+        hidden=bool(m["hidden"]),
+        active=bool(m["active"]),
+        listed=bool(m["listed"]),
+        accepting=bool(m["accepting"]),
+    )
+
+
+def _sqlite(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+# --- import -----------------------------------------------------------------------------------
+async def existing_for_source(conn: AsyncConnection, source: str) -> dict[str, tuple[int, str]]:
+    rows = await conn.execute(
+        sa.select(providers.c.source_ref, providers.c.id, providers.c.content_hash).where(
+            providers.c.source == source
+        )
+    )
+    return {row.source_ref: (int(row.id), row.content_hash) for row in rows}
+
+
+async def next_id(conn: AsyncConnection) -> int:
+    """First free id. Callers hold the write lock for the import (SQLite: BEGIN IMMEDIATE)."""
+    if not _sqlite(conn):
+        await conn.execute(sa.text("LOCK TABLE providers IN EXCLUSIVE MODE"))
+    top = (await conn.execute(sa.select(sa.func.max(providers.c.id)))).scalar()
+    return int(top or 0) + 1
+
+
+async def insert_providers(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK * 10):
+        await conn.execute(providers.insert(), rows[start : start + CHUNK * 10])
+
+
+async def update_providers(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    values: dict[str, Any] = {key: sa.bindparam(f"v_{key}") for key in rows[0] if key != "id"}
+    statement = providers.update().where(providers.c.id == sa.bindparam("v_id")).values(values)
+    await conn.execute(statement, [{f"v_{k}": v for k, v in row.items()} for row in rows])
+
+
+async def delete_providers(conn: AsyncConnection, ids: list[int]) -> None:
+    for start in range(0, len(ids), CHUNK):
+        await conn.execute(providers.delete().where(providers.c.id.in_(ids[start : start + CHUNK])))
+
+
+async def replace_documents(
+    conn: AsyncConnection, removed: list[int], documents: list[tuple[int, str, str, str]]
+) -> None:
+    """Drop index entries of `removed` and (re)index (id, name, specialty, place) documents."""
+    gone = removed + [doc[0] for doc in documents]
+    key = "rowid" if _sqlite(conn) else "provider_id"
+    for start in range(0, len(gone), CHUNK):
+        chunk = gone[start : start + CHUNK]
+        await conn.execute(
+            sa.text(f"DELETE FROM provider_fts WHERE {key} IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"ids": chunk},
+        )
+    if not documents:
+        return
+    if _sqlite(conn):
+        statement = sa.text(
+            "INSERT INTO provider_fts (rowid, name, specialty, place) VALUES (:i, :n, :s, :p)"
+        )
+    else:
+        statement = sa.text(
+            "INSERT INTO provider_fts (provider_id, document) VALUES (:i, "
+            "setweight(to_tsvector('simple', :n), 'A') || "
+            "setweight(to_tsvector('simple', :s), 'B') || "
+            "setweight(to_tsvector('simple', :p), 'C'))"
+        )
+    params = [{"i": i, "n": n, "s": s, "p": p} for i, n, s, p in documents]
+    for start in range(0, len(params), CHUNK * 10):
+        await conn.execute(statement, params[start : start + CHUNK * 10])
+
+
+async def add_terms(conn: AsyncConnection, pairs: set[tuple[str, str]]) -> None:
+    rows = [{"variant": v, "term": t} for v, t in pairs]
+    for start in range(0, len(rows), CHUNK * 10):
+        await conn.execute(
+            insert_ignoring_duplicates(conn, search_terms), rows[start : start + CHUNK * 10]
+        )
+
+
+async def terms_for_variants(conn: AsyncConnection, variants: set[str]) -> set[str]:
+    if not variants:
+        return set()
+    rows = await conn.execute(
+        sa.select(search_terms.c.term).where(search_terms.c.variant.in_(sorted(variants)))
+    )
+    return {row.term for row in rows}
+
+
+# --- practice settings ------------------------------------------------------------------------
+async def set_settings(
+    conn: AsyncConnection, matrix_id: str, *, listed: bool | None, accepting: bool | None, at: int
+) -> None:
+    await conn.execute(
+        insert_ignoring_duplicates(conn, provider_settings).values(
+            matrix_id=matrix_id, listed=True, accepting=True, updated_at=at
+        )
+    )
+    values: dict[str, Any] = {"updated_at": at}
+    if listed is not None:
+        values["listed"] = listed
+    if accepting is not None:
+        values["accepting"] = accepting
+    await conn.execute(
+        provider_settings.update().where(provider_settings.c.matrix_id == matrix_id).values(values)
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------
+async def get(conn: AsyncConnection, provider_id: int) -> ProviderRow | None:
+    row = (
+        await conn.execute(
+            sa.text(
+                f"SELECT {_COLUMNS} FROM providers p "
+                "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id WHERE p.id = :id"
+            ),
+            {"id": provider_id},
+        )
+    ).first()
+    return _row(row) if row else None
+
+
+async def by_matrix_id(conn: AsyncConnection, matrix_id: str) -> list[ProviderRow]:
+    rows = await conn.execute(
+        sa.text(
+            f"SELECT {_COLUMNS} FROM providers p LEFT JOIN provider_settings s "
+            "ON s.matrix_id = p.matrix_id WHERE p.matrix_id = :m ORDER BY p.id"
+        ),
+        {"m": matrix_id},
+    )
+    return [_row(row) for row in rows]
+
+
+async def count(conn: AsyncConnection) -> int:
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(providers))).scalar_one())
+
+
+def _match_sqlite(groups: MatchGroups, specialty: list[tuple[str, bool]] | None) -> str:
+    def term(text: str, prefix: bool) -> str:
+        return f'"{text}"' + ("*" if prefix else "")
+
+    parts = ["(" + " OR ".join(term(t, p) for t, p in group) + ")" for group in groups]
+    if specialty:
+        parts.append("specialty : (" + " OR ".join(term(t, p) for t, p in specialty) + ")")
+    return " AND ".join(parts)
+
+
+def _match_postgres(groups: MatchGroups, specialty: list[tuple[str, bool]] | None) -> str:
+    def term(text: str, prefix: bool, weights: str = "") -> str:
+        return text + (":*" if prefix else ":") + weights if (prefix or weights) else text
+
+    parts = ["(" + " | ".join(term(t, p) for t, p in group) + ")" for group in groups]
+    if specialty:
+        parts.append("(" + " | ".join(term(t, p, "B") for t, p in specialty) + ")")
+    return " & ".join(parts)
+
+
+async def search(
+    conn: AsyncConnection,
+    groups: MatchGroups,
+    *,
+    specialty: list[tuple[str, bool]] | None,
+    postcode_prefix: str | None,
+    city: str | None,
+    include_hidden: bool,
+    limit: int,
+    offset: int,
+) -> list[ProviderRow]:
+    filters = [] if include_hidden else [_VISIBLE]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if postcode_prefix:
+        filters.append("p.postcode LIKE :postcode")
+        params["postcode"] = postcode_prefix + "%"
+    if city:
+        filters.append("p.city_folded = :city")
+        params["city"] = city
+    where = " AND ".join(filters) if filters else "TRUE"
+    join = "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id"
+    if not groups and not specialty:
+        sql = f"SELECT {_COLUMNS} FROM providers p {join} WHERE {where} ORDER BY p.name, p.id"
+    elif _sqlite(conn):
+        params["match"] = _match_sqlite(groups, specialty)
+        sql = (
+            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.rowid {join} "
+            f"WHERE provider_fts MATCH :match AND {where} "
+            "ORDER BY bm25(provider_fts, 10.0, 4.0, 1.0), p.name, p.id"
+        )
+    else:
+        params["match"] = _match_postgres(groups, specialty)
+        sql = (
+            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.provider_id "
+            f"{join}, to_tsquery('simple', :match) q WHERE f.document @@ q AND {where} "
+            "ORDER BY ts_rank(f.document, q) DESC, p.name, p.id"
+        )
+    rows = await conn.execute(sa.text(sql + " LIMIT :limit OFFSET :offset"), params)
+    return [_row(row) for row in rows]

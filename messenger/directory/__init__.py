@@ -1,0 +1,1 @@
+"""Provider directory: import (FHIR/VZD, CSV), German full-text search, practice settings."""
