@@ -59,7 +59,8 @@ async def test_filters_by_postcode_prefix_and_city(fresh_db: Database) -> None:
         "Hausarztpraxis Müller",
         "Zahnarztpraxis Krause",
     ]
-    assert await _names(directory, "praxis", specialty="zahn") == ["Zahnarztpraxis Krause"]
+    assert await _names(directory, "krause", specialty="zahn") == ["Zahnarztpraxis Krause"]
+    assert await _names(directory, "krause", specialty="kardio") == []
 
 
 async def test_one_typo_in_a_long_word_is_forgiven(fresh_db: Database) -> None:
