@@ -53,9 +53,7 @@ def parse_csv(text: str) -> Parsed:
             parts.append(f"missing column(s) {', '.join(missing)}")
         if unknown:
             parts.append(f"unknown column(s) {', '.join(unknown)}")
-        parsed.rejected.append(
-            Rejected("line 1", f"{'; '.join(parts)}; the header is {','.join(COLUMNS)}")
-        )
+        parsed.fatal = f"line 1: {'; '.join(parts)}; the header is {','.join(COLUMNS)}"
         return parsed
     seen: set[str] = set()
     for row in reader:

@@ -110,7 +110,7 @@ def _messenger_endpoint(endpoints: list[Resource]) -> Resource | None:
 def parse_bundle(bundle: object) -> Parsed:
     parsed = Parsed()
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        parsed.rejected.append(Rejected("file", "not a FHIR Bundle (resourceType must be Bundle)"))
+        parsed.fatal = "not a FHIR Bundle (resourceType must be Bundle)"
         return parsed
     resources: dict[str, Resource] = {}
     for entry in bundle.get("entry", []) or []:

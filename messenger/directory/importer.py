@@ -57,18 +57,36 @@ def vocabulary(docs: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
     return pairs
 
 
+class ImportRefused(Exception):
+    """The import would do harm or cannot be done; nothing was changed. The message says why."""
+
+
 class DirectoryImport:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def run(
-        self, source: str, parsed: Parsed, progress: Progress | None = None
+        self,
+        source: str,
+        parsed: Parsed,
+        progress: Progress | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> ImportSummary:
+        if parsed.fatal:
+            raise ImportRefused(f"{parsed.fatal}; nothing was imported or removed")
+        if not source.strip() or len(source) > 100:
+            raise ImportRefused("--source: a name of 1 to 100 characters")
         summary = ImportSummary(source=source, rejected=list(parsed.rejected))
         tick = progress or (lambda _n: None)
         at = now_ms()
         async with self._db.transaction() as conn:
             existing = await store.existing_for_source(conn, source)
+            if existing and not parsed.records and not allow_empty:
+                raise ImportRefused(
+                    f"no usable record in this file, which would remove all {len(existing)} "
+                    f"entries of source {source!r}; pass --allow-empty if that is intended"
+                )
             next_id = await store.next_id(conn)
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []

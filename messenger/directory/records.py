@@ -33,3 +33,4 @@ class Rejected:
 class Parsed:
     records: list[ProviderRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    fatal: str | None = None  # the file as a whole is unusable: nothing may be changed

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import directory as store
-from messenger.db.stores.directory import MatchGroups, ProviderRow
+from messenger.db.stores.directory import MatchGroups, MatchSpec, ProviderRow, Terms
 from messenger.directory.query import DirectoryQuery
 from messenger.directory.text import TYPO_MIN_LENGTH, deletes, within_one_edit
 
@@ -18,10 +18,13 @@ class ProviderDirectory:
     async def search(self, query: DirectoryQuery) -> list[ProviderRow]:
         """Prefix match on every word (synonyms are in the index); if that finds nothing, words
         of 5+ letters also match terms one typo away."""
+        specialty: Terms = [(w, True) for w in (query.specialty or "").split()]
+        place: Terms = [(w, False) for w in (query.city or "").split()]
+        if query.postcode_prefix:
+            place.append((query.postcode_prefix, True))
         groups: MatchGroups = [[(word, True)] for word in query.words]
-        specialty = [(query.specialty, True)] if query.specialty else None
         async with self._db.transaction() as conn:
-            found = await self._run(conn, query, groups, specialty)
+            found = await self._run(conn, query, MatchSpec(groups, specialty, place))
             if found or not any(len(w) >= TYPO_MIN_LENGTH for w in query.words):
                 return found
             fuzzy: MatchGroups = []
@@ -29,23 +32,16 @@ class ProviderDirectory:
                 group = [(word, True)]
                 if len(word) >= TYPO_MIN_LENGTH:
                     candidates = await store.terms_for_variants(conn, deletes(word) | {word})
-                    group += [
-                        (term, False) for term in sorted(candidates) if within_one_edit(word, term)
-                    ]
+                    group += [(t, False) for t in sorted(candidates) if within_one_edit(word, t)]
                 fuzzy.append(group)
-            return await self._run(conn, query, fuzzy, specialty)
+            return await self._run(conn, query, MatchSpec(fuzzy, specialty, place))
 
     async def _run(
-        self,
-        conn: AsyncConnection,
-        query: DirectoryQuery,
-        groups: MatchGroups,
-        specialty: list[tuple[str, bool]] | None,
+        self, conn: AsyncConnection, query: DirectoryQuery, spec: MatchSpec
     ) -> list[ProviderRow]:
         return await store.search(
             conn,
-            groups,
-            specialty=specialty,
+            spec,
             postcode_prefix=query.postcode_prefix,
             city=query.city,
             include_hidden=query.include_hidden,

@@ -58,7 +58,7 @@ def test_vzd_bundle() -> None:
 
 def test_not_a_bundle_is_one_clear_rejection() -> None:
     parsed = parse_bundle({"resourceType": "Patient"})
-    assert parsed.records == [] and "Bundle" in parsed.rejected[0].reason
+    assert parsed.records == [] and parsed.fatal is not None and "Bundle" in parsed.fatal
 
 
 def test_csv_rows_and_reasons() -> None:
@@ -76,9 +76,9 @@ def test_csv_rows_and_reasons() -> None:
 
 def test_csv_header_errors_name_the_columns() -> None:
     parsed = parse_csv("id,name,colour\n1,x,red\n")
-    assert parsed.records == []
-    assert "missing column(s) matrix_id" in parsed.rejected[0].reason
-    assert "unknown column(s) colour" in parsed.rejected[0].reason
+    assert parsed.records == [] and parsed.fatal is not None
+    assert "missing column(s) matrix_id" in parsed.fatal
+    assert "unknown column(s) colour" in parsed.fatal
 
 
 def test_german_folding_synonyms_and_typos() -> None:

@@ -7,7 +7,7 @@ import pytest
 from messenger.db.database import Database
 from messenger.directory.csv_source import parse_csv
 from messenger.directory.fhir import parse_bundle
-from messenger.directory.importer import DirectoryImport
+from messenger.directory.importer import DirectoryImport, ImportRefused
 from messenger.directory.query import QueryError, parse_free_text
 from messenger.directory.search import ProviderDirectory
 from tests.directory.samples import CSV, vzd_bundle
@@ -119,3 +119,16 @@ def test_queries_that_cannot_be_searched_are_refused() -> None:
         parse_free_text("x", postcode="abc")
     with pytest.raises(QueryError, match="limit"):
         parse_free_text("x", limit=500)
+
+
+async def test_a_broken_file_or_an_empty_one_changes_nothing(fresh_db: Database) -> None:
+    directory = await _loaded(fresh_db)
+    with pytest.raises(ImportRefused, match="nothing was imported or removed"):
+        await DirectoryImport(fresh_db).run("vzd", parse_bundle({"resourceType": "Patient"}))
+    with pytest.raises(ImportRefused, match="allow-empty"):
+        await DirectoryImport(fresh_db).run("vzd", parse_bundle({"resourceType": "Bundle"}))
+    assert await _names(directory, "Weber") == ["Praxis Dr. Weber"]
+    emptied = await DirectoryImport(fresh_db).run(
+        "vzd", parse_bundle({"resourceType": "Bundle"}), allow_empty=True
+    )
+    assert emptied.removed == 7 and await _names(directory, "Weber") == []

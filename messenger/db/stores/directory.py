@@ -202,39 +202,94 @@ async def count(conn: AsyncConnection) -> int:
     return int((await conn.execute(sa.select(sa.func.count()).select_from(providers))).scalar_one())
 
 
-def _match_sqlite(groups: MatchGroups, specialty: list[tuple[str, bool]] | None) -> str:
+Terms = list[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class MatchSpec:
+    """What the full-text index must match. `groups`: one per query word, any column, any term of
+    the group; `specialty` / `place`: terms restricted to that column (all must match)."""
+
+    groups: MatchGroups
+    specialty: Terms
+    place: Terms
+
+    @property
+    def empty(self) -> bool:
+        return not (self.groups or self.specialty or self.place)
+
+
+def _sqlite_expr(spec: MatchSpec, name_tier: bool | None) -> str:
     def term(text: str, prefix: bool) -> str:
         return f'"{text}"' + ("*" if prefix else "")
 
-    parts = ["(" + " OR ".join(term(t, p) for t, p in group) + ")" for group in groups]
-    if specialty:
-        parts.append("specialty : (" + " OR ".join(term(t, p) for t, p in specialty) + ")")
-    return " AND ".join(parts)
+    def any_of(terms: Terms) -> str:
+        return "(" + " OR ".join(term(t, p) for t, p in terms) + ")"
+
+    parts = [any_of(group) for group in spec.groups]
+    parts += [f"specialty : {term(t, p)}" for t, p in spec.specialty]
+    parts += [f"place : {term(t, p)}" for t, p in spec.place]
+    expression = "(" + " AND ".join(parts) + ")"
+    if name_tier is None:
+        return expression
+    in_name = "name : " + any_of([t for group in spec.groups for t in group])
+    return f"{expression} AND {in_name}" if name_tier else f"{expression} NOT {in_name}"
 
 
-def _match_postgres(groups: MatchGroups, specialty: list[tuple[str, bool]] | None) -> str:
-    def term(text: str, prefix: bool, weights: str = "") -> str:
-        return text + (":*" if prefix else ":") + weights if (prefix or weights) else text
+def _postgres_expr(spec: MatchSpec, name_tier: bool | None) -> str:
+    def term(text: str, prefix: bool, weight: str = "") -> str:
+        if prefix or weight:
+            return f"{text}:{'*' if prefix else ''}{weight}"
+        return text
 
-    parts = ["(" + " | ".join(term(t, p) for t, p in group) + ")" for group in groups]
-    if specialty:
-        parts.append("(" + " | ".join(term(t, p, "B") for t, p in specialty) + ")")
-    return " & ".join(parts)
+    def any_of(terms: Terms, weight: str = "") -> str:
+        return "(" + " | ".join(term(t, p, weight) for t, p in terms) + ")"
+
+    parts = [any_of(group) for group in spec.groups]
+    parts += [term(t, p, "B") for t, p in spec.specialty]
+    parts += [term(t, p, "C") for t, p in spec.place]
+    expression = "(" + " & ".join(parts) + ")"
+    if name_tier is None:
+        return expression
+    in_name = any_of([t for group in spec.groups for t in group], "A")
+    return f"{expression} & {in_name}" if name_tier else f"{expression} & !{in_name}"
+
+
+async def _tier(
+    conn: AsyncConnection, spec: MatchSpec, name_tier: bool | None, where: str,
+    params: dict[str, Any], limit: int,
+) -> list[ProviderRow]:  # fmt: skip
+    join = "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id"
+    if _sqlite(conn):
+        sql = (
+            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.rowid {join} "
+            f"WHERE provider_fts MATCH :match AND {where} LIMIT :limit"
+        )
+        match = _sqlite_expr(spec, name_tier)
+    else:
+        sql = (
+            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.provider_id "
+            f"{join} WHERE f.document @@ to_tsquery('simple', :match) AND {where} LIMIT :limit"
+        )
+        match = _postgres_expr(spec, name_tier)
+    rows = await conn.execute(sa.text(sql), {**params, "match": match, "limit": limit})
+    return [_row(row) for row in rows]
 
 
 async def search(
     conn: AsyncConnection,
-    groups: MatchGroups,
+    spec: MatchSpec,
     *,
-    specialty: list[tuple[str, bool]] | None,
     postcode_prefix: str | None,
     city: str | None,
     include_hidden: bool,
     limit: int,
     offset: int,
 ) -> list[ProviderRow]:
+    """Entries whose name matches a query word come first, then the others; within a tier in
+    index order. No tier scores every match, so broad queries stay fast at any size."""
     filters = [] if include_hidden else [_VISIBLE]
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    params: dict[str, Any] = {}
     if postcode_prefix:
         filters.append("p.postcode LIKE :postcode")
         params["postcode"] = postcode_prefix + "%"
@@ -242,22 +297,17 @@ async def search(
         filters.append("p.city_folded = :city")
         params["city"] = city
     where = " AND ".join(filters) if filters else "TRUE"
-    join = "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id"
-    if not groups and not specialty:
-        sql = f"SELECT {_COLUMNS} FROM providers p {join} WHERE {where} ORDER BY p.name, p.id"
-    elif _sqlite(conn):
-        params["match"] = _match_sqlite(groups, specialty)
-        sql = (
-            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.rowid {join} "
-            f"WHERE provider_fts MATCH :match AND {where} "
-            "ORDER BY bm25(provider_fts, 10.0, 4.0, 1.0), p.name, p.id"
+    wanted = offset + limit
+    if spec.empty:
+        join = "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id"
+        rows = await conn.execute(
+            sa.text(f"SELECT {_COLUMNS} FROM providers p {join} WHERE {where} LIMIT :limit"),
+            {**params, "limit": wanted},
         )
-    else:
-        params["match"] = _match_postgres(groups, specialty)
-        sql = (
-            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.provider_id "
-            f"{join}, to_tsquery('simple', :match) q WHERE f.document @@ q AND {where} "
-            "ORDER BY ts_rank(f.document, q) DESC, p.name, p.id"
-        )
-    rows = await conn.execute(sa.text(sql + " LIMIT :limit OFFSET :offset"), params)
-    return [_row(row) for row in rows]
+        return [_row(row) for row in rows][offset:]
+    if not spec.groups:
+        return (await _tier(conn, spec, None, where, params, wanted))[offset:]
+    found = await _tier(conn, spec, True, where, params, wanted)
+    if len(found) < wanted:
+        found += await _tier(conn, spec, False, where, params, wanted - len(found))
+    return found[offset:]
