@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Insert
 from sqlalchemy.sql.schema import Table
 
-from messenger.db.engine import make_engine
+from messenger.db.engine import READ_ONLY, make_engine
 from messenger.db.migrate import migrate
 
 
@@ -35,6 +35,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only scope: on SQLite it takes no write lock (readers never wait on writers)."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            async with connection.begin():
+                yield connection
 
     async def close(self) -> None:
         await self.engine.dispose()

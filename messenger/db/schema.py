@@ -120,4 +120,6 @@ search_terms = sa.Table(
     sa.Column("variant", sa.String(64), primary_key=True),
     sa.Column("term", sa.String(64), primary_key=True),
 )
+name_terms = sa.Table("name_terms", metadata, sa.Column("term", sa.String(64), primary_key=True))
+
 # provider_fts is dialect-specific (FTS5 virtual table / tsvector table): raw SQL in the store.

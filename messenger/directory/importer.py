@@ -110,7 +110,11 @@ class DirectoryImport:
             await store.delete_providers(conn, removed)
             await store.replace_documents(conn, removed, docs)
             await store.add_terms(conn, vocabulary([doc[1:] for doc in docs]))
+            await store.add_name_terms(conn, {w for doc in docs for w in doc[1].split()})
             tick(len(parsed.records) - len(parsed.records) // 2)
+        if inserts or updates or removed:
+            async with self._db.transaction() as conn:
+                await store.analyze(conn)
         summary.added, summary.updated, summary.removed = len(inserts), len(updates), len(removed)
         return summary
 

@@ -23,7 +23,7 @@ class ProviderDirectory:
         if query.postcode_prefix:
             place.append((query.postcode_prefix, True))
         groups: MatchGroups = [[(word, True)] for word in query.words]
-        async with self._db.transaction() as conn:
+        async with self._db.reading() as conn:
             found = await self._run(conn, query, MatchSpec(groups, specialty, place))
             if found or not any(len(w) >= TYPO_MIN_LENGTH for w in query.words):
                 return found
@@ -50,11 +50,11 @@ class ProviderDirectory:
         )
 
     async def get(self, provider_id: int) -> ProviderRow | None:
-        async with self._db.transaction() as conn:
+        async with self._db.reading() as conn:
             return await store.get(conn, provider_id)
 
     async def entries_of(self, matrix_id: str) -> list[ProviderRow]:
-        async with self._db.transaction() as conn:
+        async with self._db.reading() as conn:
             return await store.by_matrix_id(conn, matrix_id)
 
     async def set_practice_settings(
@@ -67,5 +67,5 @@ class ProviderDirectory:
             return await store.by_matrix_id(conn, matrix_id)
 
     async def count(self) -> int:
-        async with self._db.transaction() as conn:
+        async with self._db.reading() as conn:
             return await store.count(conn)

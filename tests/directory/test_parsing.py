@@ -88,3 +88,13 @@ def test_german_folding_synonyms_and_typos() -> None:
     assert within_one_edit("kardoilogie", "kardiologie")  # swapped letters
     assert within_one_edit("kardiologje", "kardiologie")  # wrong letter
     assert not within_one_edit("kardiolgoei", "kardiologie")
+
+
+def test_prefix_successor_bounds_every_longer_term() -> None:
+    from messenger.db.stores.directory import _successor
+
+    assert _successor("kardio") == "kardip"
+    assert _successor("abz") == "ac"
+    assert _successor("a9") == "aa"
+    assert _successor("zz") is None
+    assert _successor("kardio") > "kardiologie" and "kardio" <= "kardiologie"  # type: ignore[operator]

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import insert_ignoring_duplicates
-from messenger.db.schema import provider_settings, providers, search_terms
+from messenger.db.schema import name_terms, provider_settings, providers, search_terms
 
 CHUNK = 500
 # one group per query word: any of its terms may match; (term, as_prefix)
@@ -143,6 +143,48 @@ async def add_terms(conn: AsyncConnection, pairs: set[tuple[str, str]]) -> None:
         await conn.execute(
             insert_ignoring_duplicates(conn, search_terms), rows[start : start + CHUNK * 10]
         )
+
+
+async def add_name_terms(conn: AsyncConnection, terms: set[str]) -> None:
+    rows = [{"term": term} for term in sorted(terms)]
+    for start in range(0, len(rows), CHUNK * 10):
+        await conn.execute(
+            insert_ignoring_duplicates(conn, name_terms), rows[start : start + CHUNK * 10]
+        )
+
+
+def _successor(prefix: str) -> str | None:
+    """The first [a-z0-9] string after every string that starts with `prefix` (folded terms
+    only: digits sort before letters under binary and locale collations alike)."""
+    while prefix:
+        last = prefix[-1]
+        if last == "9":
+            return prefix[:-1] + "a"
+        if last != "z":
+            return prefix[:-1] + chr(ord(last) + 1)
+        prefix = prefix[:-1]
+    return None
+
+
+async def any_name_starts_with(conn: AsyncConnection, prefixes: list[str]) -> bool:
+    """Whether some provider name has a word starting with one of the prefixes (index range)."""
+    for prefix in prefixes:
+        upper = _successor(prefix)
+        condition = name_terms.c.term >= prefix
+        if upper is not None:
+            condition = sa.and_(condition, name_terms.c.term < upper)
+        found = await conn.execute(sa.select(name_terms.c.term).where(condition).limit(1))
+        if found.first() is not None:
+            return True
+    return False
+
+
+async def analyze(conn: AsyncConnection) -> None:
+    """Fresh planner statistics after a bulk change (PostgreSQL plans badly without them)."""
+    if _sqlite(conn):
+        await conn.execute(sa.text("ANALYZE"))
+    else:
+        await conn.execute(sa.text("ANALYZE providers, provider_fts, provider_settings"))
 
 
 async def terms_for_variants(conn: AsyncConnection, variants: set[str]) -> set[str]:
@@ -306,6 +348,9 @@ async def search(
         )
         return [_row(row) for row in rows][offset:]
     if not spec.groups:
+        return (await _tier(conn, spec, None, where, params, wanted))[offset:]
+    name_words = [term for group in spec.groups for term, _prefix in group]
+    if not await any_name_starts_with(conn, name_words):
         return (await _tier(conn, spec, None, where, params, wanted))[offset:]
     found = await _tier(conn, spec, True, where, params, wanted)
     if len(found) < wanted:
