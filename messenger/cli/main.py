@@ -17,6 +17,7 @@ import yaml
 from messenger import __version__
 from messenger.cli.accounts import accounts
 from messenger.cli.common import data_dir_option, emit_json, resolve_data_dir, run, settings_for
+from messenger.cli.directory import directory
 from messenger.config import (
     ConfigError,
     Settings,
@@ -314,6 +315,7 @@ def status(data_dir: Path | None, as_json: bool) -> None:
 
 
 cli.add_command(accounts)
+cli.add_command(directory)
 
 
 def main() -> None:

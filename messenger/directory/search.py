@@ -66,6 +66,10 @@ class ProviderDirectory:
             )
             return await store.by_matrix_id(conn, matrix_id)
 
+    async def listing(self, limit: int, offset: int) -> list[ProviderRow]:
+        async with self._db.reading() as conn:
+            return await store.listing(conn, limit, offset)
+
     async def count(self) -> int:
         async with self._db.reading() as conn:
             return await store.count(conn)

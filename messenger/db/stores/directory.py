@@ -240,6 +240,17 @@ async def by_matrix_id(conn: AsyncConnection, matrix_id: str) -> list[ProviderRo
     return [_row(row) for row in rows]
 
 
+async def listing(conn: AsyncConnection, limit: int, offset: int) -> list[ProviderRow]:
+    rows = await conn.execute(
+        sa.text(
+            f"SELECT {_COLUMNS} FROM providers p LEFT JOIN provider_settings s "
+            "ON s.matrix_id = p.matrix_id ORDER BY p.id LIMIT :limit OFFSET :offset"
+        ),
+        {"limit": limit, "offset": offset},
+    )
+    return [_row(row) for row in rows]
+
+
 async def count(conn: AsyncConnection) -> int:
     return int((await conn.execute(sa.select(sa.func.count()).select_from(providers))).scalar_one())
 
