@@ -20,6 +20,7 @@ from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.server import TransactionServer
 from messenger.config import Settings
 from messenger.db.database import Database
+from messenger.directory.search import ProviderDirectory
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ class App:
         )
         self.accounts = AccountHandler(settings, self.db, self.hs)
         self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
+        self.directory = ProviderDirectory(self.db)
         self.server = TransactionServer(
-            self.inbox, settings.secrets.hs_token, self._user_exists, self._health
+            self.inbox, settings.secrets.hs_token, self._user_exists, self.directory, self._health
         )
         service = cfg.bots.service
         self.service_bot = BotRuntime(
@@ -48,7 +50,7 @@ class App:
             db=self.db,
             hs=self.hs,
             admin_token=self._admin_token,
-            bot=ServiceBot(self.db, cfg.insurer.name, cfg.default_language),
+            bot=ServiceBot(self.db, self.directory, cfg.insurer.name, cfg.default_language),
         )
         self._admin: str | None = None
         self._runner: web.AppRunner | None = None

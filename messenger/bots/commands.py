@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # help | language | unknown
+    name: str  # help | language | search | more | unknown
     argument: str = ""
     language_hint: str | None = None  # the language the user wrote the command in
 
@@ -29,6 +29,11 @@ def parse_command(body: str) -> Command:
     if not words:
         return Command("unknown")
     head = words[0].lstrip("!/")
+    if head in ("suche", "search", "finde", "find") and len(words) > 1:
+        rest = body.strip().split(None, 1)[1]
+        return Command("search", rest, "en" if head in ("search", "find") else "de")
+    if head in ("mehr", "more", "weiter") and len(words) == 1:
+        return Command("more", language_hint="en" if head == "more" else "de")
     if head in _HELP and len(words) == 1:
         return Command("help", language_hint=_HELP[head])
     if head in _LANGUAGE_WORDS and len(words) == 2 and words[1] in _LANGUAGES:

@@ -11,16 +11,32 @@ from messenger.bots.texts import text
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores.accounts import AccountRow
+from messenger.db.stores.directory import ProviderRow
+from messenger.directory.query import QueryError, parse_free_text
+from messenger.directory.search import ProviderDirectory
 from messenger.ids import Role, RoomID, UserID, localpart
 
 log = logging.getLogger(__name__)
 
 
+PAGE = 5
+
+
+def hit_line(number: int, row: ProviderRow) -> str:
+    specialties = ", ".join(row.specialties) or "–"
+    address = ", ".join(part for part in (row.street, f"{row.postcode} {row.city}".strip()) if part)
+    return f"{number}. {row.name} — {specialties} — {address}"
+
+
 class ServiceBot(Bot):
-    def __init__(self, db: Database, insurer_name: str, default_language: str) -> None:
+    def __init__(
+        self, db: Database, directory: ProviderDirectory, insurer_name: str, default_language: str
+    ) -> None:
         self._db = db
+        self._directory = directory
         self._insurer = insurer_name
         self._default_language = default_language
+        self._searches: dict[RoomID, tuple[str, int]] = {}  # room -> (query, next offset)
 
     def _language(self, account: AccountRow) -> str:
         return account.language or self._default_language
@@ -70,12 +86,47 @@ class ServiceBot(Bot):
         language = self._language(owner)
         if command.name == "help":
             await runtime.send_notice(room_id, text("help", command.language_hint or language))
+        elif command.name == "search":
+            await self._search(
+                runtime, room_id, command.argument, 0, command.language_hint or language
+            )
+        elif command.name == "more":
+            last = self._searches.get(room_id)
+            reply_language = command.language_hint or language
+            if last is None:
+                await runtime.send_notice(room_id, text("search_no_more", reply_language))
+            else:
+                await self._search(runtime, room_id, last[0], last[1], reply_language)
         elif command.name == "language":
             async with self._db.transaction() as conn:
                 await accounts_store.set_language(conn, owner.user_id, command.argument)
             await runtime.send_notice(room_id, text("language_set", command.argument))
         else:
             await runtime.send_notice(room_id, text("unknown_command", language))
+
+    async def _search(
+        self, runtime: BotRuntime, room_id: RoomID, wanted: str, offset: int, language: str
+    ) -> None:
+        try:
+            query = parse_free_text(wanted, limit=PAGE + 1, offset=offset)
+        except QueryError as error:
+            await runtime.send_notice(room_id, text("search_invalid", language, reason=str(error)))
+            return
+        rows = await self._directory.search(query)
+        if not rows:
+            self._searches.pop(room_id, None)
+            key = "search_none" if offset == 0 else "search_no_more"
+            await runtime.send_notice(room_id, text(key, language, query=wanted))
+            return
+        page, more = rows[:PAGE], len(rows) > PAGE
+        hits = "\n".join(hit_line(offset + i + 1, row) for i, row in enumerate(page))
+        message = text("search_results", language, query=wanted, hits=hits)
+        if more:
+            message += "\n\n" + text("search_more_hint", language)
+            self._searches[room_id] = (wanted, offset + PAGE)
+        else:
+            self._searches.pop(room_id, None)
+        await runtime.send_notice(room_id, message)
 
     async def on_undecryptable(self, runtime: BotRuntime, room_id: RoomID, sender: UserID) -> None:
         owner = await self._owner(room_id)

@@ -26,18 +26,50 @@ TEXTS: dict[str, dict[str, str]] = {
     "help": {
         "de": (
             "Das kann ich für Sie tun:\n"
+            "• „suche Kardiologie Berlin“ – Ärzte und Praxen finden "
+            "(Fachrichtung, Name, Ort, PLZ)\n"
+            "• „mehr“ – weitere Treffer der letzten Suche\n"
             "• „hilfe“ – diese Übersicht\n"
             "• „sprache englisch“ – Antworten auf Englisch (language english)\n"
             "• „sprache deutsch“ – Antworten auf Deutsch\n\n"
-            "Weitere Funktionen (Arztsuche, Chat-Anfragen, Fristen) folgen hier."
+            "Weitere Funktionen (Chat-Anfragen, Fristen) folgen hier."
         ),
         "en": (
             "Here is what I can do for you:\n"
+            "• “search Kardiologie Berlin” – find doctors and practices "
+            "(specialty, name, city, postcode)\n"
+            "• “more” – more results of the last search\n"
             "• “help” – this overview\n"
             "• “language german” – answers in German (sprache deutsch)\n"
             "• “language english” – answers in English\n\n"
-            "More features (provider search, chat requests, time limits) will follow here."
+            "More features (chat requests, time limits) will follow here."
         ),
+    },
+    "search_results": {
+        "de": "Treffer für „{query}“:\n{hits}",
+        "en": "Results for “{query}”:\n{hits}",
+    },
+    "search_more_hint": {
+        "de": "Schreiben Sie „mehr“ für weitere Treffer.",
+        "en": "Write “more” for more results.",
+    },
+    "search_none": {
+        "de": (
+            "Keine Treffer für „{query}“. Versuchen Sie eine Fachrichtung (z. B. Hausarzt), "
+            "einen Namen, einen Ort oder eine Postleitzahl."
+        ),
+        "en": (
+            "No results for “{query}”. Try a specialty (e.g. Hausarzt), a name, a city or a "
+            "postcode."
+        ),
+    },
+    "search_no_more": {
+        "de": "Keine weiteren Treffer. Starten Sie eine neue Suche mit „suche …“.",
+        "en": "No more results. Start a new search with “search …”.",
+    },
+    "search_invalid": {
+        "de": "Diese Suche geht so nicht: {reason}",
+        "en": "That search does not work: {reason}",
     },
     "language_set": {
         "de": "Ich antworte Ihnen ab jetzt auf Deutsch.",

@@ -14,7 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
+from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
+from messenger.directory.search import ProviderDirectory
 from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,11 @@ class TransactionServer:
         inbox: InboxWorker,
         hs_token: str,
         user_exists: UserQuery,
+        directory: ProviderDirectory,
         health: Callable[[], Awaitable[dict[str, Any]]],
     ) -> None:
         self._inbox = inbox
+        self._directory = directory
         self._hs_token = hs_token.encode()
         self._user_exists = user_exists
         self._health = health
@@ -46,6 +50,9 @@ class TransactionServer:
         app.router.add_get(APP_PREFIX + "/users/{user_id}", self.query_user)
         app.router.add_get(APP_PREFIX + "/rooms/{alias}", self.query_room)
         app.router.add_post(APP_PREFIX + "/ping", self.ping)
+        app.router.add_get(APP_PREFIX + "/thirdparty/protocol/{protocol}", self.protocol)
+        app.router.add_get(APP_PREFIX + "/thirdparty/user/{protocol}", self.thirdparty_users)
+        app.router.add_get(APP_PREFIX + "/thirdparty/location/{protocol}", self.no_locations)
         app.router.add_get("/_messenger/health", self.health)
         return app
 
@@ -103,6 +110,23 @@ class TransactionServer:
 
     async def query_room(self, _request: web.Request) -> web.Response:
         return matrix_error(404, "M_NOT_FOUND", "No such room alias")
+
+    async def protocol(self, request: web.Request) -> web.Response:
+        if request.match_info["protocol"] != thirdparty.PROTOCOL:
+            return matrix_error(404, "M_NOT_FOUND", "Unknown protocol")
+        return web.json_response(thirdparty.protocol_metadata())
+
+    async def thirdparty_users(self, request: web.Request) -> web.Response:
+        if request.match_info["protocol"] != thirdparty.PROTOCOL:
+            return matrix_error(404, "M_NOT_FOUND", "Unknown protocol")
+        try:
+            users = await thirdparty.lookup_users(self._directory, dict(request.query))
+        except thirdparty.QueryError as error:
+            return matrix_error(400, "M_INVALID_PARAM", str(error))
+        return web.json_response(users)
+
+    async def no_locations(self, _request: web.Request) -> web.Response:
+        return web.json_response([])
 
     async def ping(self, _request: web.Request) -> web.Response:
         return web.json_response({})

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from messenger.bridge.thirdparty import PROTOCOL
 from messenger.config import Settings
 
 OVERLAY = "messenger-overlay.yaml"
@@ -45,7 +46,7 @@ def registration(settings: Settings) -> dict[str, Any]:
         "hs_token": settings.secrets.hs_token,
         "sender_localpart": cfg.appservice.namespace_prefix + "appservice",
         "rate_limited": False,
-        "protocols": [],
+        "protocols": [PROTOCOL],
         "namespaces": {
             "users": [{"exclusive": True, "regex": f"@{prefix}.*:{server}$"}],
             "aliases": [{"exclusive": True, "regex": f"#{prefix}.*:{server}$"}],

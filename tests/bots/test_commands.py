@@ -28,3 +28,15 @@ def test_every_text_exists_in_german_and_english() -> None:
         assert set(variants) == {"de", "en"}, key
     assert "112" in text("greeting", "de", insurer="X")
     assert text("help", "fr").startswith("Das kann ich")  # unknown language falls back to German
+
+
+def test_search_and_paging_commands() -> None:
+    search = parse_command("Suche Kardiologie Berlin")
+    assert (search.name, search.argument, search.language_hint) == (
+        "search",
+        "Kardiologie Berlin",
+        "de",
+    )
+    assert parse_command("search 10115 Hausarzt").language_hint == "en"
+    assert parse_command("mehr").name == "more" and parse_command("more").language_hint == "en"
+    assert parse_command("suche").name == "unknown"
