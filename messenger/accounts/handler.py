@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._=\-]{1,62}$")
 
 
+SERVICE_ROOM_ROLES = (Role.PATIENT, Role.PRACTICE)  # agents work through the desk bot
+
+
 class AccountInputError(ValueError):
     """Bad input for an account; the message names the field and what is allowed."""
 
@@ -95,7 +98,7 @@ class AccountHandler:
             raise AccountInputError("--kvnr: an account with this KVNR exists already") from None
         log.info("account %s created with role %s", created, role.value)
         room, warning = None, None
-        if role is Role.PATIENT:
+        if role in SERVICE_ROOM_ROLES:
             try:
                 room = await self.provision_service_room(created)
             except (MatrixError, HomeserverUnreachable) as error:
@@ -173,7 +176,7 @@ class AccountHandler:
     async def provision_missing_service_rooms(self) -> int:
         """Create service rooms that a crash or an earlier outage left out. Returns how many."""
         async with self._db.transaction() as conn:
-            missing = await accounts_store.patients_without_service_room(conn)
+            missing = await accounts_store.without_service_room(conn)
         made = 0
         for account in missing:
             try:

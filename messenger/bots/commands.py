@@ -7,11 +7,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # help | language | search | more | unknown
+    name: str  # help | language | search | more | listed | accepting | status | unknown
     argument: str = ""
     language_hint: str | None = None  # the language the user wrote the command in
 
 
+_SETTINGS = {
+    "sichtbar": ("listed", "de"),
+    "gelistet": ("listed", "de"),
+    "listed": ("listed", "en"),
+    "visible": ("listed", "en"),
+    "anfragen": ("accepting", "de"),
+    "requests": ("accepting", "en"),
+}
+_YES_NO = {"ja": True, "an": True, "yes": True, "on": True, "nein": False, "aus": False,
+           "no": False, "off": False}  # fmt: skip
 _HELP = {"hilfe": "de", "help": "en", "?": None, "start": None}
 _LANGUAGE_WORDS = {"sprache": "de", "language": "en"}
 _LANGUAGES = {
@@ -29,6 +39,11 @@ def parse_command(body: str) -> Command:
     if not words:
         return Command("unknown")
     head = words[0].lstrip("!/")
+    if head in _SETTINGS and len(words) == 2 and words[1] in _YES_NO:
+        name, hint = _SETTINGS[head]
+        return Command(name, "yes" if _YES_NO[words[1]] else "no", hint)
+    if head == "status" and len(words) == 1:
+        return Command("status")
     if head in ("suche", "search", "finde", "find") and len(words) > 1:
         rest = body.strip().split(None, 1)[1]
         return Command("search", rest, "en" if head in ("search", "find") else "de")

@@ -7,7 +7,7 @@ import logging
 from messenger.bots.base import Bot
 from messenger.bots.commands import parse_command
 from messenger.bots.runtime import BotRuntime
-from messenger.bots.texts import text
+from messenger.bots.texts import YES_NO, text
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores.accounts import AccountRow
@@ -50,9 +50,10 @@ class ServiceBot(Bot):
         not yet recorded) a no-op at the homeserver; it is recorded only once it was sent."""
         if account.greeted_at is not None or account.service_room_id is None:
             return
+        greeting = "greeting_practice" if account.role is Role.PRACTICE else "greeting"
         await runtime.send_notice(
             account.service_room_id,
-            text("greeting", self._language(account), insurer=self._insurer),
+            text(greeting, self._language(account), insurer=self._insurer),
             txn_id=f"greeting-{localpart(account.user_id)}",
         )
         async with self._db.transaction() as conn:
@@ -62,8 +63,9 @@ class ServiceBot(Bot):
     async def on_ready(self, runtime: BotRuntime) -> None:
         """Greet patients who joined while the bot was down (or whose greeting failed)."""
         async with self._db.transaction() as conn:
-            patients = await accounts_store.list_accounts(conn, Role.PATIENT)
-        for account in patients:
+            owners = await accounts_store.list_accounts(conn, Role.PATIENT)
+            owners += await accounts_store.list_accounts(conn, Role.PRACTICE)
+        for account in owners:
             room = account.service_room_id
             if room and account.greeted_at is None and runtime.is_joined(room, account.user_id):
                 try:
@@ -84,8 +86,13 @@ class ServiceBot(Bot):
             return
         command = parse_command(body)
         language = self._language(owner)
+        practice = owner.role is Role.PRACTICE
         if command.name == "help":
-            await runtime.send_notice(room_id, text("help", command.language_hint or language))
+            key = "help_practice" if practice else "help"
+            await runtime.send_notice(room_id, text(key, command.language_hint or language))
+        elif practice and command.name in ("listed", "accepting", "status"):
+            await self._practice_setting(runtime, room_id, owner, command.name, command.argument,
+                                         command.language_hint or language)  # fmt: skip
         elif command.name == "search":
             await self._search(
                 runtime, room_id, command.argument, 0, command.language_hint or language
@@ -103,6 +110,30 @@ class ServiceBot(Bot):
             await runtime.send_notice(room_id, text("language_set", command.argument))
         else:
             await runtime.send_notice(room_id, text("unknown_command", language))
+
+    async def _practice_setting(
+        self, runtime: BotRuntime, room_id: RoomID, owner: AccountRow, name: str, value: str,
+        language: str,
+    ) -> None:  # fmt: skip
+        """A practice lists itself or not, accepts new requests or not; search follows at once."""
+        if name == "status":
+            entries = await self._directory.entries_of(owner.user_id)
+        else:
+            flag = value == "yes"
+            entries = await self._directory.set_practice_settings(
+                owner.user_id,
+                listed=flag if name == "listed" else None,
+                accepting=flag if name == "accepting" else None,
+            )
+            log.info("practice %s: %s set to %s", owner.user_id, name, value)
+        listed, accepting = await self._directory.practice_settings(owner.user_id)
+        words = YES_NO.get(language, YES_NO["de"])
+        lines = "\n".join(hit_line(entry.id, entry) for entry in entries)
+        message = text(
+            "practice_status", language, listed=words[listed][0], accepting=words[accepting][1],
+            entries=lines or text("practice_no_entry", language),
+        )  # fmt: skip
+        await runtime.send_notice(room_id, message)
 
     async def _search(
         self, runtime: BotRuntime, room_id: RoomID, wanted: str, offset: int, language: str

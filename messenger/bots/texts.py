@@ -23,6 +23,50 @@ TEXTS: dict[str, dict[str, str]] = {
             "out-of-hours medical service is 116117."
         ),
     },
+    "greeting_practice": {
+        "de": (
+            "Willkommen beim Gesundheitsmessenger von {insurer}!\n\n"
+            "Hier stellen Sie ein, ob Ihre Praxis im Verzeichnis für Versicherte erscheint und ob "
+            "sie neue Chat-Anfragen annimmt. Schreiben Sie „status“ für Ihre Einträge oder "
+            "„hilfe“ für alle Befehle."
+        ),
+        "en": (
+            "Welcome to the health messenger of {insurer}!\n\n"
+            "Here you choose whether your practice appears in the directory for insured persons "
+            "and whether it accepts new chat requests. Write “status” for your entries or “help” "
+            "for all commands."
+        ),
+    },
+    "help_practice": {
+        "de": (
+            "Befehle für Praxen:\n"
+            "• „status“ – Ihre Verzeichniseinträge und Einstellungen\n"
+            "• „sichtbar ja|nein“ – im Verzeichnis für Versicherte erscheinen oder nicht\n"
+            "• „anfragen ja|nein“ – neue Chat-Anfragen annehmen oder nicht\n"
+            "• „sprache englisch|deutsch“ – Sprache der Antworten"
+        ),
+        "en": (
+            "Commands for practices:\n"
+            "• “status” – your directory entries and settings\n"
+            "• “listed yes|no” – appear in the directory for insured persons or not\n"
+            "• “requests yes|no” – accept new chat requests or not\n"
+            "• “language german|english” – language of my answers"
+        ),
+    },
+    "practice_status": {
+        "de": "Verzeichnis: {listed}. Neue Chat-Anfragen: {accepting}.\n{entries}",
+        "en": "Directory: {listed}. New chat requests: {accepting}.\n{entries}",
+    },
+    "practice_no_entry": {
+        "de": (
+            "Für Ihre Matrix-ID gibt es noch keinen Verzeichniseintrag; Ihre Einstellung gilt, "
+            "sobald die Krankenkasse Ihre Praxis einträgt."
+        ),
+        "en": (
+            "There is no directory entry for your Matrix ID yet; your setting applies as soon as "
+            "the insurer adds your practice."
+        ),
+    },
     "help": {
         "de": (
             "Das kann ich für Sie tun:\n"
@@ -89,6 +133,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "log out of your app and back in."
         ),
     },
+}
+
+
+YES_NO = {
+    "de": {
+        True: ("sichtbar", "werden angenommen"),
+        False: ("nicht sichtbar", "werden nicht angenommen"),
+    },
+    "en": {True: ("listed", "accepted"), False: ("not listed", "not accepted")},
 }
 
 

@@ -66,6 +66,11 @@ class ProviderDirectory:
             )
             return await store.by_matrix_id(conn, matrix_id)
 
+    async def practice_settings(self, matrix_id: str) -> tuple[bool, bool]:
+        """(listed, accepting) as the practice chose; both default to yes."""
+        async with self._db.reading() as conn:
+            return await store.get_settings(conn, matrix_id)
+
     async def listing(self, limit: int, offset: int) -> list[ProviderRow]:
         async with self._db.reading() as conn:
             return await store.listing(conn, limit, offset)

@@ -83,9 +83,11 @@ async def roles_of(conn: AsyncConnection, user_ids: list[str]) -> dict[str, Role
     return {row.user_id: Role(row.role) for row in rows}
 
 
-async def patients_without_service_room(conn: AsyncConnection) -> list[AccountRow]:
+async def without_service_room(conn: AsyncConnection) -> list[AccountRow]:
+    """Patients and practices (who talk to the service bot) still lacking their service room."""
     query = accounts.select().where(
-        accounts.c.role == Role.PATIENT.value, accounts.c.service_room_id.is_(None)
+        accounts.c.role.in_([Role.PATIENT.value, Role.PRACTICE.value]),
+        accounts.c.service_room_id.is_(None),
     )
     return [_row(row) for row in await conn.execute(query)]
 

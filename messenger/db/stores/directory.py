@@ -215,6 +215,17 @@ async def set_settings(
     )
 
 
+async def get_settings(conn: AsyncConnection, matrix_id: str) -> tuple[bool, bool]:
+    row = (
+        await conn.execute(
+            sa.select(provider_settings.c.listed, provider_settings.c.accepting).where(
+                provider_settings.c.matrix_id == matrix_id
+            )
+        )
+    ).first()
+    return (True, True) if row is None else (bool(row.listed), bool(row.accepting))
+
+
 # --- reading ------------------------------------------------------------------------------------
 async def get(conn: AsyncConnection, provider_id: int) -> ProviderRow | None:
     row = (
