@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from messenger.accounts.handler import AccountHandler
+from messenger.admin.api import AdminApi
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.service_bot import ServiceBot
 from messenger.bridge.admin_account import admin_token
@@ -38,7 +39,12 @@ class App:
         self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
         self.directory = ProviderDirectory(self.db)
         self.server = TransactionServer(
-            self.inbox, settings.secrets.hs_token, self._user_exists, self.directory, self._health
+            self.inbox,
+            settings.secrets.hs_token,
+            self._user_exists,
+            self.directory,
+            self._health,
+            AdminApi(settings.secrets.admin_api_token, self.directory),
         )
         service = cfg.bots.service
         self.service_bot = BotRuntime(

@@ -28,6 +28,7 @@ SECRET_NAMES = (
     "pickle_key",
     "kvnr_key",
     "admin_password",
+    "admin_api_token",
 )
 
 
@@ -165,6 +166,7 @@ class SecretsSection(_Section):
     pickle_key_path: str | None = None
     kvnr_key_path: str | None = None
     admin_password_path: str | None = None
+    admin_api_token_path: str | None = None
 
 
 class MessengerConfig(_Section):
@@ -192,6 +194,7 @@ class Secrets:
     pickle_key: str
     kvnr_key: str
     admin_password: str
+    admin_api_token: str
 
     def __repr__(self) -> str:  # never print secrets by accident
         return "Secrets(<hidden>)"

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from messenger.admin.api import AdminApi
 from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
 from messenger.directory.search import ProviderDirectory
@@ -37,7 +38,9 @@ class TransactionServer:
         user_exists: UserQuery,
         directory: ProviderDirectory,
         health: Callable[[], Awaitable[dict[str, Any]]],
+        admin: AdminApi | None = None,
     ) -> None:
+        self._admin = admin
         self._inbox = inbox
         self._directory = directory
         self._hs_token = hs_token.encode()
@@ -54,6 +57,8 @@ class TransactionServer:
         app.router.add_get(APP_PREFIX + "/thirdparty/user/{protocol}", self.thirdparty_users)
         app.router.add_get(APP_PREFIX + "/thirdparty/location/{protocol}", self.no_locations)
         app.router.add_get("/_messenger/health", self.health)
+        if self._admin is not None:
+            self._admin.routes(app)
         return app
 
     @web.middleware

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -18,28 +18,10 @@ from messenger.directory.fhir import parse_bundle
 from messenger.directory.importer import DirectoryImport, ImportRefused, ImportSummary
 from messenger.directory.query import QueryError, parse_free_text
 from messenger.directory.records import Parsed
+from messenger.directory.render import row_json
 from messenger.directory.search import ProviderDirectory
 
 T = TypeVar("T")
-
-
-def _row_json(row: ProviderRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "matrix_id": row.matrix_id,
-        "name": row.name,
-        "specialties": list(row.specialties),
-        "street": row.street,
-        "postcode": row.postcode,
-        "city": row.city,
-        "source": row.source,
-        "source_ref": row.source_ref,
-        "hidden": row.hidden,
-        "active": row.active,
-        "listed": row.listed,
-        "accepting": row.accepting,
-        "visible_to_patients": row.visible_to_patients,
-    }
 
 
 async def _with_db(data_dir: Path | None, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -195,17 +177,17 @@ def show(data_dir: Path | None, entry: str, as_json: bool) -> None:
     if not rows:
         raise click.ClickException("no such entry")
     if as_json:
-        emit_json([_row_json(row) for row in rows])
+        emit_json([row_json(row) for row in rows])
         return
     for row in rows:
-        for key, value in _row_json(row).items():
+        for key, value in row_json(row).items():
             click.echo(f"{key}: {value}")
         click.echo("")
 
 
 def _print_rows(rows: list[ProviderRow], as_json: bool) -> None:
     if as_json:
-        emit_json([_row_json(row) for row in rows])
+        emit_json([row_json(row) for row in rows])
         return
     for row in rows:
         flags = "" if row.visible_to_patients else "  [not shown to patients]"

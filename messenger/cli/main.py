@@ -151,6 +151,7 @@ def up(data_dir: Path | None) -> None:
             raise click.ClickException(str(error)) from None
         for note in notes:
             click.echo(note)
+    generate_secrets(folder)  # secrets a newer version added; existing ones are kept
     settings = settings_for(folder)
     setup_logging(settings.log_dir, settings.config.logging.level, "up")
     state = _state_file(settings)
@@ -217,6 +218,7 @@ async def _up(settings: Settings, supervisor: Supervisor) -> None:
 @data_dir_option
 def serve(data_dir: Path | None) -> None:
     """Run only the appservice and its bots, against the Synapse named in the config."""
+    generate_secrets(resolve_data_dir(data_dir))  # secrets a newer version added
     settings = settings_for(data_dir)
     setup_logging(settings.log_dir, settings.config.logging.level, "appservice")
     run(_serve(settings))

@@ -1,0 +1,74 @@
+"""Edge: the admin API routes. Bearer-token auth (constant time); handlers do the work."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from messenger.admin.openapi import PREFIX, document
+from messenger.directory.query import QueryError, parse_free_text
+from messenger.directory.render import row_json
+from messenger.directory.search import ProviderDirectory
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, errcode: str, error: str) -> web.Response:
+    return web.json_response({"errcode": errcode, "error": error}, status=status)
+
+
+class AdminApi:
+    def __init__(self, token: str, directory: ProviderDirectory) -> None:
+        self._token = token.encode()
+        self._directory = directory
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get(PREFIX + "/openapi.json", self.openapi)
+        app.router.add_get(PREFIX + "/directory/search", self._authenticated(self.search))
+
+    def _authenticated(self, handler: Handler) -> Handler:
+        async def check(request: web.Request) -> web.StreamResponse:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                return _error(
+                    401, "M_MISSING_TOKEN", "send Authorization: Bearer <admin_api_token>"
+                )
+            if not hmac.compare_digest(header[7:].strip().encode(), self._token):
+                return _error(403, "M_FORBIDDEN", "wrong admin API token")
+            return await handler(request)
+
+        return check
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.json_response(document())
+
+    async def search(self, request: web.Request) -> web.Response:
+        params = request.query
+        try:
+            limit = _int(params.get("limit", "20"), "limit")
+            offset = _int(params.get("offset", "0"), "offset")
+            show_all = params.get("all", "false").lower()
+            if show_all not in ("true", "false"):
+                raise QueryError("all: true or false")
+            query = parse_free_text(
+                params.get("q", ""),
+                postcode=params.get("postcode") or None,
+                city=params.get("city") or None,
+                specialty=params.get("specialty") or None,
+                limit=limit,
+                offset=offset,
+                include_hidden=show_all == "true",
+            )
+        except QueryError as error:
+            return _error(400, "M_INVALID_PARAM", str(error))
+        rows = await self._directory.search(query)
+        return web.json_response({"results": [row_json(row) for row in rows], "count": len(rows)})
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise QueryError(f"{name}: a whole number") from None
