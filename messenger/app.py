@@ -37,7 +37,7 @@ class App:
         )
         self.accounts = AccountHandler(settings, self.db, self.hs)
         self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
-        self.directory = ProviderDirectory(self.db)
+        self.directory = ProviderDirectory(self.db, on_change=self.hs.refresh_policy)
         self.server = TransactionServer(
             self.inbox,
             settings.secrets.hs_token,

@@ -16,8 +16,15 @@ from urllib.parse import quote
 
 import aiohttp
 
-from messenger.bridge.errors import HomeserverUnreachable, LimitExceeded, UserInUse, matrix_error
+from messenger.bridge.errors import (
+    HomeserverUnreachable,
+    LimitExceeded,
+    MatrixError,
+    UserInUse,
+    matrix_error,
+)
 from messenger.ids import DeviceID, RoomID, UserID
+from messenger.policy.paths import REFRESH_PATH
 
 log = logging.getLogger(__name__)
 CLIENT_V3 = "/_matrix/client/v3"
@@ -246,6 +253,14 @@ class HomeserverClient:
             body={"messages_per_second": 0, "burst_count": 0},
             token=admin_token,
         )
+
+    async def refresh_policy(self) -> None:
+        """Tell our Synapse module that directory visibility changed (best effort: the module
+        also refreshes every minute)."""
+        try:
+            await self.request("POST", REFRESH_PATH, body={}, token=self._as_token, retries=0)
+        except (MatrixError, HomeserverUnreachable) as error:
+            log.info("policy module not told about the directory change: %s", error)
 
     async def health(self) -> bool:
         try:

@@ -18,6 +18,7 @@ from messenger.admin.api import AdminApi
 from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
 from messenger.directory.search import ProviderDirectory
+from messenger.policy.paths import VISIBLE_PATH
 from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class TransactionServer:
         app.router.add_get(APP_PREFIX + "/thirdparty/user/{protocol}", self.thirdparty_users)
         app.router.add_get(APP_PREFIX + "/thirdparty/location/{protocol}", self.no_locations)
         app.router.add_get("/_messenger/health", self.health)
+        app.router.add_get(VISIBLE_PATH, self.visible_practices)
         if self._admin is not None:
             self._admin.routes(app)
         return app
@@ -72,7 +74,7 @@ class TransactionServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith("/_matrix/app/"):
+        if not request.path.startswith(("/_matrix/app/", VISIBLE_PATH)):
             return await handler(request)
         header = request.headers.get("Authorization", "")
         from_header = header[7:].strip() if header.startswith("Bearer ") else None
@@ -132,6 +134,10 @@ class TransactionServer:
 
     async def no_locations(self, _request: web.Request) -> web.Response:
         return web.json_response([])
+
+    async def visible_practices(self, _request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): whom the user directory may show."""
+        return web.json_response({"matrix_ids": await self._directory.visible_matrix_ids()})
 
     async def ping(self, _request: web.Request) -> web.Response:
         return web.json_response({})

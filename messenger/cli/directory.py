@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import click
 
+from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.cli.common import data_dir_option, emit_json, run, settings_for
 from messenger.db.database import Database
 from messenger.db.stores.directory import ProviderRow
@@ -92,6 +93,8 @@ def import_(
             summary = run(_with_db(data_dir, work))
         except ImportRefused as error:
             raise click.ClickException(str(error)) from None
+    if summary.added or summary.updated or summary.removed:
+        run(_tell_homeserver(data_dir))
     if as_json:
         emit_json(summary.as_json())
         return
@@ -101,6 +104,16 @@ def import_(
     )
     for rejected in summary.rejected:
         click.echo(f"  rejected {rejected.where}: {rejected.reason}", err=True)
+
+
+async def _tell_homeserver(data_dir: Path | None) -> None:
+    """The user directory (our Synapse module) follows the directory at once."""
+    settings = settings_for(data_dir)
+    cfg = settings.config
+    async with HomeserverClient(
+        cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id
+    ) as hs:
+        await hs.refresh_policy()
 
 
 class _NoBar:

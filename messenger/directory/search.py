@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import Database, now_ms
@@ -10,10 +12,17 @@ from messenger.db.stores.directory import MatchGroups, MatchSpec, ProviderRow, T
 from messenger.directory.query import DirectoryQuery
 from messenger.directory.text import TYPO_MIN_LENGTH, deletes, within_one_edit
 
+Changed = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
 
 class ProviderDirectory:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_change: Changed = _nothing) -> None:
         self._db = db
+        self._on_change = on_change  # e.g. tell the Synapse module to refresh visibility
 
     async def search(self, query: DirectoryQuery) -> list[ProviderRow]:
         """Prefix match on every word (synonyms are in the index); if that finds nothing, words
@@ -64,7 +73,13 @@ class ProviderDirectory:
             await store.set_settings(
                 conn, matrix_id, listed=listed, accepting=accepting, at=now_ms()
             )
-            return await store.by_matrix_id(conn, matrix_id)
+            entries = await store.by_matrix_id(conn, matrix_id)
+        await self._on_change()
+        return entries
+
+    async def visible_matrix_ids(self) -> list[str]:
+        async with self._db.reading() as conn:
+            return await store.visible_matrix_ids(conn)
 
     async def practice_settings(self, matrix_id: str) -> tuple[bool, bool]:
         """(listed, accepting) as the practice chose; both default to yes."""

@@ -133,13 +133,18 @@ def overlay(settings: Settings) -> dict[str, Any]:
                 {"shortest_max_lifetime": "30d", "interval": "1d"},
             ],
         },
-        "user_directory": {"enabled": True, "search_all_users": False},
+        # all users are searchable, and the policy module lets through only practices that are
+        # visible in the provider directory (never patients)
+        "user_directory": {"enabled": True, "search_all_users": True},
         "modules": [
             {
                 "module": "messenger.policy.PolicyModule",
                 "config": {
                     "appservice_id": settings.config.appservice.id,
                     "bot_prefix": settings.config.appservice.namespace_prefix,
+                    "appservice_url": settings.config.appservice.url,
+                    "as_token": settings.secrets.as_token,
+                    "hs_token": settings.secrets.hs_token,
                 },
             }
         ],

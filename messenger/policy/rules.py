@@ -1,14 +1,11 @@
-"""The rule set, sans I/O: pure decisions fed with facts. The chat-request issue fills it in.
-
-Today the set is empty: every decision is "allowed". It exists so that the module, its config and
-its wiring into Synapse are proven from the start and later rules only add functions here.
-"""
+"""The rule set, sans I/O: pure decisions fed with facts. The chat-request issue adds more."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
-RULES: tuple[str, ...] = ()
+RULES: tuple[str, ...] = ("user-directory-shows-only-visible-practices",)
 
 
 @dataclass(frozen=True)
@@ -19,3 +16,9 @@ class Decision:
 
 
 ALLOW = Decision(allowed=True)
+
+
+def shown_in_user_directory(user_id: str, visible_practices: Set[str]) -> bool:
+    """Only practices visible in the provider directory can be found through the user directory:
+    never a patient, an agent or a bot (insured persons must not reach each other)."""
+    return user_id in visible_practices

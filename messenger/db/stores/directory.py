@@ -215,6 +215,16 @@ async def set_settings(
     )
 
 
+async def visible_matrix_ids(conn: AsyncConnection) -> list[str]:
+    rows = await conn.execute(
+        sa.text(
+            "SELECT DISTINCT p.matrix_id FROM providers p LEFT JOIN provider_settings s "
+            f"ON s.matrix_id = p.matrix_id WHERE {_VISIBLE}"
+        )
+    )
+    return [row.matrix_id for row in rows]
+
+
 async def get_settings(conn: AsyncConnection, matrix_id: str) -> tuple[bool, bool]:
     row = (
         await conn.execute(
