@@ -25,25 +25,23 @@ class ProviderDirectory:
         self._on_change = on_change  # e.g. tell the Synapse module to refresh visibility
 
     async def search(self, query: DirectoryQuery) -> list[ProviderRow]:
-        """Prefix match on every word (synonyms are in the index); if that finds nothing, words
-        of 5+ letters also match terms one typo away."""
+        """Prefix match on every word (synonyms are in the index). A word of 5+ letters that
+        starts no indexed term also matches the terms one typo away. One full-text statement."""
         specialty: Terms = [(w, True) for w in (query.specialty or "").split()]
         place: Terms = [(w, False) for w in (query.city or "").split()]
         if query.postcode_prefix:
             place.append((query.postcode_prefix, True))
-        groups: MatchGroups = [[(word, True)] for word in query.words]
         async with self._db.reading() as conn:
-            found = await self._run(conn, query, MatchSpec(groups, specialty, place))
-            if found or not any(len(w) >= TYPO_MIN_LENGTH for w in query.words):
-                return found
-            fuzzy: MatchGroups = []
+            groups: MatchGroups = []
             for word in query.words:
                 group = [(word, True)]
-                if len(word) >= TYPO_MIN_LENGTH:
+                if len(word) >= TYPO_MIN_LENGTH and not await store.any_term_starts_with(
+                    conn, word
+                ):
                     candidates = await store.terms_for_variants(conn, deletes(word) | {word})
                     group += [(t, False) for t in sorted(candidates) if within_one_edit(word, t)]
-                fuzzy.append(group)
-            return await self._run(conn, query, MatchSpec(fuzzy, specialty, place))
+                groups.append(group)
+            return await self._run(conn, query, MatchSpec(groups, specialty, place))
 
     async def _run(
         self, conn: AsyncConnection, query: DirectoryQuery, spec: MatchSpec

@@ -28,10 +28,20 @@ async def _search(system: System, token: str, term: str) -> list[str]:
     return [hit["user_id"] for hit in body["results"]]
 
 
-async def _eventually(check: Any, timeout: float = 20) -> None:
+async def _module_status(system: System) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{system.hs_url}/_synapse/client/messenger/policy") as response,
+    ):
+        status: dict[str, Any] = await response.json()
+    return status
+
+
+async def _eventually(check: Any, diagnose: Any, timeout: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached in {timeout} s: {await diagnose()}")
         await asyncio.sleep(0.5)
 
 
@@ -59,7 +69,13 @@ async def test_user_directory_shows_listed_practices_and_never_patients(
     async def practice_found() -> bool:
         return await _search(system, token, f"Regenbogen {tag}") == [practice_id]
 
-    await _eventually(practice_found)
+    async def diagnose() -> str:
+        return (
+            f"module {await _module_status(system)}; "
+            f"search {await _search(system, token, f'Regenbogen {tag}')}"
+        )
+
+    await _eventually(practice_found, diagnose)
     assert await _search(system, token, f"Zebulon {tag}") == []
     assert await _search(system, token, other_patient["user_id"][1:].split(":")[0]) == []
 

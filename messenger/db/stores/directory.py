@@ -187,6 +187,18 @@ async def analyze(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("ANALYZE providers, provider_fts, provider_settings"))
 
 
+async def any_term_starts_with(conn: AsyncConnection, prefix: str) -> bool:
+    """Whether some indexed term (4+ letters) starts with `prefix` (vocabulary range probe)."""
+    upper = _successor(prefix)
+    condition = sa.and_(
+        search_terms.c.variant >= prefix, search_terms.c.variant == search_terms.c.term
+    )
+    if upper is not None:
+        condition = sa.and_(condition, search_terms.c.variant < upper)
+    found = await conn.execute(sa.select(search_terms.c.term).where(condition).limit(1))
+    return found.first() is not None
+
+
 async def terms_for_variants(conn: AsyncConnection, variants: set[str]) -> set[str]:
     if not variants:
         return set()
@@ -329,24 +341,42 @@ def _postgres_expr(spec: MatchSpec, name_tier: bool | None) -> str:
     return f"{expression} & {in_name}" if name_tier else f"{expression} & !{in_name}"
 
 
-async def _tier(
-    conn: AsyncConnection, spec: MatchSpec, name_tier: bool | None, where: str,
-    params: dict[str, Any], limit: int,
-) -> list[ProviderRow]:  # fmt: skip
+def _tier_sql(conn: AsyncConnection, where: str, match_param: str, tier: int) -> str:
     join = "LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id"
     if _sqlite(conn):
-        sql = (
-            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.rowid {join} "
-            f"WHERE provider_fts MATCH :match AND {where} LIMIT :limit"
+        return (
+            f"SELECT {tier} AS tier, {_COLUMNS} FROM provider_fts f JOIN providers p "
+            f"ON p.id = f.rowid {join} WHERE provider_fts MATCH :{match_param} AND {where} "
+            "LIMIT :limit"
         )
-        match = _sqlite_expr(spec, name_tier)
+    return (
+        f"SELECT {tier} AS tier, {_COLUMNS} FROM provider_fts f JOIN providers p "
+        f"ON p.id = f.provider_id {join} "
+        f"WHERE f.document @@ to_tsquery('simple', :{match_param}) AND {where} LIMIT :limit"
+    )
+
+
+def _expr(conn: AsyncConnection, spec: MatchSpec, name_tier: bool | None) -> str:
+    return _sqlite_expr(spec, name_tier) if _sqlite(conn) else _postgres_expr(spec, name_tier)
+
+
+async def _matches(
+    conn: AsyncConnection, spec: MatchSpec, tiered: bool, where: str, params: dict[str, Any],
+    limit: int,
+) -> list[ProviderRow]:  # fmt: skip
+    """One round trip: with tiers, name matches (tier 1) before the rest (tier 2), each limited."""
+    if not tiered:
+        sql = _tier_sql(conn, where, "m1", 1)
+        values = {**params, "m1": _expr(conn, spec, None), "limit": limit}
     else:
         sql = (
-            f"SELECT {_COLUMNS} FROM provider_fts f JOIN providers p ON p.id = f.provider_id "
-            f"{join} WHERE f.document @@ to_tsquery('simple', :match) AND {where} LIMIT :limit"
+            f"SELECT * FROM ({_tier_sql(conn, where, 'm1', 1)}) AS t1 UNION ALL "
+            f"SELECT * FROM ({_tier_sql(conn, where, 'm2', 2)}) AS t2 ORDER BY tier LIMIT :limit"
         )
-        match = _postgres_expr(spec, name_tier)
-    rows = await conn.execute(sa.text(sql), {**params, "match": match, "limit": limit})
+        values = {
+            **params, "m1": _expr(conn, spec, True), "m2": _expr(conn, spec, False), "limit": limit,
+        }  # fmt: skip
+    rows = await conn.execute(sa.text(sql), values)
     return [_row(row) for row in rows]
 
 
@@ -379,12 +409,6 @@ async def search(
             {**params, "limit": wanted},
         )
         return [_row(row) for row in rows][offset:]
-    if not spec.groups:
-        return (await _tier(conn, spec, None, where, params, wanted))[offset:]
     name_words = [term for group in spec.groups for term, _prefix in group]
-    if not await any_name_starts_with(conn, name_words):
-        return (await _tier(conn, spec, None, where, params, wanted))[offset:]
-    found = await _tier(conn, spec, True, where, params, wanted)
-    if len(found) < wanted:
-        found += await _tier(conn, spec, False, where, params, wanted - len(found))
-    return found[offset:]
+    tiered = bool(spec.groups) and await any_name_starts_with(conn, name_words)
+    return (await _matches(conn, spec, tiered, where, params, wanted))[offset:]
