@@ -166,17 +166,20 @@ def _successor(prefix: str) -> str | None:
     return None
 
 
+def _starts_with(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    """An index range for "starts with" that holds under binary and locale collations."""
+    upper = _successor(prefix)
+    condition = column >= prefix
+    return condition if upper is None else sa.and_(condition, column < upper)
+
+
 async def any_name_starts_with(conn: AsyncConnection, prefixes: list[str]) -> bool:
-    """Whether some provider name has a word starting with one of the prefixes (index range)."""
-    for prefix in prefixes:
-        upper = _successor(prefix)
-        condition = name_terms.c.term >= prefix
-        if upper is not None:
-            condition = sa.and_(condition, name_terms.c.term < upper)
-        found = await conn.execute(sa.select(name_terms.c.term).where(condition).limit(1))
-        if found.first() is not None:
-            return True
-    return False
+    """Whether some provider name has a word starting with one of the prefixes (one probe)."""
+    if not prefixes:
+        return False
+    condition = sa.or_(*(_starts_with(name_terms.c.term, prefix) for prefix in prefixes))
+    found = await conn.execute(sa.select(name_terms.c.term).where(condition).limit(1))
+    return found.first() is not None
 
 
 async def analyze(conn: AsyncConnection) -> None:
@@ -189,12 +192,10 @@ async def analyze(conn: AsyncConnection) -> None:
 
 async def any_term_starts_with(conn: AsyncConnection, prefix: str) -> bool:
     """Whether some indexed term (4+ letters) starts with `prefix` (vocabulary range probe)."""
-    upper = _successor(prefix)
     condition = sa.and_(
-        search_terms.c.variant >= prefix, search_terms.c.variant == search_terms.c.term
+        _starts_with(search_terms.c.variant, prefix),
+        search_terms.c.variant == search_terms.c.term,
     )
-    if upper is not None:
-        condition = sa.and_(condition, search_terms.c.variant < upper)
     found = await conn.execute(sa.select(search_terms.c.term).where(condition).limit(1))
     return found.first() is not None
 
