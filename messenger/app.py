@@ -22,6 +22,7 @@ from messenger.bridge.server import TransactionServer
 from messenger.config import Settings
 from messenger.db.database import Database
 from messenger.directory.search import ProviderDirectory
+from messenger.ids import localpart
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class App:
         self._admin: str | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._inbox_task: asyncio.Task[None] | None = None
 
     async def _admin_token(self) -> str:
         if self._admin is None:
@@ -70,11 +72,11 @@ class App:
     async def _user_exists(self, user: str) -> bool:
         if user != self.service_bot.user_id:
             return False
-        await self.hs.register_appservice_user(user[1:].split(":", 1)[0])
+        await self.hs.register_appservice_user(localpart(user))
         return True
 
     async def _health(self) -> dict[str, Any]:
-        worker_alive = bool(self._tasks) and not self._tasks[0].done()
+        worker_alive = self._inbox_task is not None and not self._inbox_task.done()
         return {
             "status": "ok" if worker_alive else "degraded",
             "bots": {
@@ -102,7 +104,8 @@ class App:
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.bind_address, cfg.port).start()
         log.info("appservice listening on %s", cfg.url)
-        self._tasks.append(asyncio.create_task(self.inbox.run(), name="inbox"))
+        self._inbox_task = asyncio.create_task(self.inbox.run(), name="inbox")
+        self._tasks.append(self._inbox_task)
         await self._wait_for_homeserver()
         try:
             await self.hs.ping()  # makes Synapse retry queued transactions now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 from typing import NewType
 
 UserID = NewType("UserID", str)
@@ -11,8 +10,6 @@ RoomID = NewType("RoomID", str)
 EventID = NewType("EventID", str)
 DeviceID = NewType("DeviceID", str)
 TxnID = NewType("TxnID", str)
-
-_USER_ID = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-\[\]:]+$")
 
 
 class Role(enum.StrEnum):
@@ -25,10 +22,6 @@ class Role(enum.StrEnum):
 
 def user_id(localpart: str, server_name: str) -> UserID:
     return UserID(f"@{localpart}:{server_name}")
-
-
-def is_user_id(value: str) -> bool:
-    return bool(_USER_ID.match(value))
 
 
 def localpart(uid: str) -> str:

@@ -17,6 +17,7 @@ from aiohttp import web
 from messenger.admin.api import AdminApi
 from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
+from messenger.directory.query import QueryError
 from messenger.directory.search import ProviderDirectory
 from messenger.policy.paths import VISIBLE_PATH
 from messenger.rooms.envelope import envelope_of
@@ -128,7 +129,7 @@ class TransactionServer:
             return matrix_error(404, "M_NOT_FOUND", "Unknown protocol")
         try:
             users = await thirdparty.lookup_users(self._directory, dict(request.query))
-        except thirdparty.QueryError as error:
+        except QueryError as error:
             return matrix_error(400, "M_INVALID_PARAM", str(error))
         return web.json_response(users)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from messenger.db.stores.directory import ProviderRow
-from messenger.directory.query import QueryError, parse_free_text
+from messenger.directory.query import parse_free_text
 from messenger.directory.search import ProviderDirectory
 
 PROTOCOL = "gesundheit"
@@ -54,6 +54,3 @@ async def lookup_users(
         limit=20,
     )
     return [_user(row) for row in await directory.search(query)]
-
-
-__all__ = ["PROTOCOL", "QueryError", "lookup_users", "protocol_metadata"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 from collections.abc import Callable, Coroutine
@@ -59,11 +58,3 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def async_command(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        run(function(*args, **kwargs))
-
-    return wrapper

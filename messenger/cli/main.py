@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -166,7 +167,7 @@ def up(data_dir: Path | None) -> None:
 
     def record() -> None:
         state.write_text(
-            json.dumps({"pid": _own_pid(), "children": {c.name: c.pid for c in children}})
+            json.dumps({"pid": os.getpid(), "children": {c.name: c.pid for c in children}})
         )
 
     supervisor = Supervisor(children, record)
@@ -177,12 +178,6 @@ def up(data_dir: Path | None) -> None:
     finally:
         state.unlink(missing_ok=True)
     click.echo("stopped.")
-
-
-def _own_pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 async def _up(settings: Settings, supervisor: Supervisor) -> None:

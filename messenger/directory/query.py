@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from messenger.directory.text import fold
 
@@ -23,7 +23,6 @@ class DirectoryQuery:
     limit: int = 10
     offset: int = 0
     include_hidden: bool = False  # operators see everything; patients only what is listed
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def parse_free_text(

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Set
-from dataclasses import dataclass
 
 RULES: tuple[str, ...] = ("user-directory-shows-only-visible-practices",)
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason_de: str = ""
-    reason_en: str = ""
-
-
-ALLOW = Decision(allowed=True)
 
 
 def shown_in_user_directory(user_id: str, visible_practices: Set[str]) -> bool:

@@ -74,15 +74,6 @@ async def list_accounts(conn: AsyncConnection, role: Role | None = None) -> list
     return [_row(row) for row in await conn.execute(query)]
 
 
-async def roles_of(conn: AsyncConnection, user_ids: list[str]) -> dict[str, Role]:
-    if not user_ids:
-        return {}
-    rows = await conn.execute(
-        sa.select(accounts.c.user_id, accounts.c.role).where(accounts.c.user_id.in_(user_ids))
-    )
-    return {row.user_id: Role(row.role) for row in rows}
-
-
 async def without_service_room(conn: AsyncConnection) -> list[AccountRow]:
     """Patients and practices (who talk to the service bot) still lacking their service room."""
     query = accounts.select().where(

@@ -133,7 +133,3 @@ async def members(conn: AsyncConnection, room_id: str) -> list[MemberRow]:
         .order_by(room_members.c.user_id)
     )
     return [MemberRow(**row._mapping) for row in rows]
-
-
-async def room_count(conn: AsyncConnection) -> int:
-    return int((await conn.execute(sa.select(sa.func.count()).select_from(rooms))).scalar_one())
