@@ -19,10 +19,13 @@ from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.server import TransactionServer
-from messenger.config import Settings
+from messenger.config import Settings, duration_ms
 from messenger.db.database import Database
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import localpart
+from messenger.requests.facts import PolicyFacts
+from messenger.requests.handler import ChatRequestHandler
+from messenger.requests.lifecycle import ChatRequestTracker
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
@@ -37,15 +40,29 @@ class App:
             cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id
         )
         self.accounts = AccountHandler(settings, self.db, self.hs)
-        self.inbox = InboxWorker(self.db, RoomRegistry(cfg.appservice.namespace_prefix))
         self.directory = ProviderDirectory(self.db, on_change=self.hs.refresh_policy)
+        self.requests = ChatRequestHandler(
+            self.db, self.hs, self._admin_token, cfg.chat_requests, settings.secrets.kvnr_key
+        )
+        self.bot = ServiceBot(
+            self.db, self.directory, self.requests, cfg.insurer.name, cfg.default_language
+        )
+        self.inbox = InboxWorker(
+            self.db,
+            [
+                RoomRegistry(cfg.appservice.namespace_prefix),
+                ChatRequestTracker(duration_ms(cfg.chat_requests.expire_after)),
+            ],
+            on_processed=self.bot.notices.wake,
+        )
         self.server = TransactionServer(
             self.inbox,
             settings.secrets.hs_token,
             self._user_exists,
             self.directory,
             self._health,
-            AdminApi(settings.secrets.admin_api_token, self.directory),
+            AdminApi(settings.secrets.admin_api_token, self.directory, self.requests),
+            PolicyFacts(self.db, cfg.appservice.namespace_prefix, cfg.chat_requests),
         )
         service = cfg.bots.service
         self.service_bot = BotRuntime(
@@ -57,7 +74,7 @@ class App:
             db=self.db,
             hs=self.hs,
             admin_token=self._admin_token,
-            bot=ServiceBot(self.db, self.directory, cfg.insurer.name, cfg.default_language),
+            bot=self.bot,
         )
         self._admin: str | None = None
         self._runner: web.AppRunner | None = None
@@ -113,6 +130,20 @@ class App:
             log.warning("homeserver ping failed: %s", error)
         await self.service_bot.start()
         self._tasks.append(asyncio.create_task(self._catch_up(), name="catch-up"))
+        self._tasks.append(asyncio.create_task(self._expire_requests(), name="request-expiry"))
+
+    async def _expire_requests(self) -> None:
+        """Every `chat_requests.check_every`: expire overdue requests, rescind ended invites.
+        (Moves onto the job scheduler once it exists.)"""
+        every = duration_ms(self.settings.config.chat_requests.check_every) / 1000
+        while True:
+            try:
+                result = await self.requests.expire_due()
+                if result.expired or result.rescinded or result.failed:
+                    log.info("chat requests: %s", result)
+            except Exception:
+                log.exception("chat-request expiry pass failed; retried next time")
+            await asyncio.sleep(every)
 
     async def _catch_up(self) -> None:
         """Service rooms that a crash or an outage left out; one failure does not stop the rest."""
@@ -125,6 +156,7 @@ class App:
             log.info("created %d missing service rooms", made)
 
     async def stop(self) -> None:
+        await self.bot.stop()
         await self.service_bot.stop()
         for task in self._tasks:
             task.cancel()

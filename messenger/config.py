@@ -49,6 +49,18 @@ def _duration(value: str, key: str) -> str:
     return str(value)
 
 
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
+            "w": 7 * 86_400_000, "y": 365 * 86_400_000}  # fmt: skip
+
+
+def duration_ms(value: str) -> int:
+    """A validated duration ('90s', '14d') in milliseconds; a bare number is milliseconds."""
+    match = re.match(r"^([0-9]+)(ms|s|m|h|d|w|y)?$", value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration")
+    return int(match.group(1)) * _UNIT_MS[match.group(2) or "ms"]
+
+
 class HomeserverSection(_Section):
     mode: Literal["embedded", "external"] = "embedded"
     server_name: str = "localhost"
@@ -155,6 +167,27 @@ class InsurerSection(_Section):
     name: str = "Ihre Krankenkasse"
 
 
+class ChatRequestsSection(_Section):
+    """Chat requests from patients to practices, and the practices' access codes."""
+
+    expire_after: str = "14d"
+    max_open_per_patient: int = Field(5, ge=1, le=100)
+    max_per_day: int = Field(10, ge=1, le=1000)
+    code_valid_for: str = "14d"
+    check_every: str = "1m"
+
+    @field_validator("expire_after", "code_valid_for", "check_every")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _duration(value, "this key")
+
+
+class PolicySection(_Section):
+    """Server-side rules. Users of these remote domains count as insured persons."""
+
+    insurer_domains: tuple[str, ...] = ()
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -177,6 +210,8 @@ class MessengerConfig(_Section):
     accounts: AccountsSection = AccountsSection()
     default_language: Literal["de", "en"] = "de"
     insurer: InsurerSection = InsurerSection()
+    chat_requests: ChatRequestsSection = ChatRequestsSection()
+    policy: PolicySection = PolicySection()
     logging: LoggingSection = LoggingSection()
     secrets: SecretsSection = SecretsSection()
 

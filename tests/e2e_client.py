@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -138,6 +139,26 @@ class E2EUser:
         )
         assert isinstance(response, RoomCreateResponse), response
         return str(response.room_id)
+
+    async def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """A raw client-server call with this user's token: (status, JSON body)."""
+        async with aiohttp.ClientSession() as session:
+            async with session.request(
+                method,
+                self.client.homeserver + path,
+                json=body,
+                headers={"Authorization": f"Bearer {self.client.access_token}"},
+            ) as response:
+                return response.status, await response.json(content_type=None)
+
+    async def open_service_room(self, room_id: str) -> Received:
+        """Join the service room the bot invited us to; returns the greeting."""
+        await self.wait_for(lambda: room_id in self.invites or room_id in self.client.rooms)
+        if room_id in self.invites:
+            await self.join(room_id)
+        return await self.wait_for_message(room_id, "Willkommen")
 
     async def send_text(self, room_id: str, body: str) -> str:
         await self.wait_for(lambda: room_id in self.client.rooms)

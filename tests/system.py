@@ -60,6 +60,9 @@ def messenger_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess
     )
 
 
+REMOTE_INSURER = "andere-kasse.example"
+
+
 def init_data_dir(data_dir: Path, extra: dict[str, Any] | None = None) -> Settings:
     messenger_cli(
         "init",
@@ -73,6 +76,9 @@ def init_data_dir(data_dir: Path, extra: dict[str, Any] | None = None) -> Settin
     path = data_dir / "messenger.yaml"
     config = yaml.safe_load(path.read_text())
     config["homeserver"]["extra"] = {**FAST_SYNAPSE, **(extra or {})}
+    # small limits so the tests reach them; a remote insurer domain for the federation rule
+    config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
+    config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
     path.write_text(yaml.safe_dump(config))
     return load_settings(data_dir)
 
@@ -173,6 +179,38 @@ class System:
         )
         account: dict[str, Any] = json.loads(result.stdout)
         return account
+
+    def add_listed_practice(
+        self, name: str, specialty: str = "Allgemeinmedizin", *, postcode: str = "10115",
+        city: str = "Berlin", visible: bool = True,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A practice account with its own directory entry (its own import source)."""
+        account = self.add_account("practice", name)
+        source = "test-" + account["user_id"][1:].split(":")[0]
+        csv_file = self.data_dir / f"{source}.csv"
+        csv_file.write_text(
+            "id,matrix_id,name,specialty,street,postcode,city,visible,active\n"
+            f"{source},{account['user_id']},{name},{specialty},Hauptstr. 1,{postcode},{city},"
+            f"{'true' if visible else 'false'},true\n",
+            encoding="utf-8",
+        )
+        messenger_cli(
+            "directory", "import", str(csv_file), "--source", source,
+            "--data-dir", str(self.data_dir), "--json",
+        )  # fmt: skip
+        return account
+
+    async def admin_api(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        async with aiohttp.ClientSession() as session:
+            async with session.request(
+                method,
+                self.as_url + "/_messenger/admin/v1" + path,
+                json=body,
+                headers={"Authorization": f"Bearer {self.settings.secrets.admin_api_token}"},
+            ) as response:
+                return response.status, await response.json(content_type=None)
 
     def files_containing(self, needles: list[str], pattern: str = "**/*") -> list[str]:
         """Files of the data dir (glob `pattern`) that contain any needle, as "path: needle".

@@ -14,7 +14,7 @@ async def test_patient_and_practice_exchange_e2e_messages_and_no_plaintext_is_st
     system: System, e2e_user
 ) -> None:
     patient_account = system.add_account("patient", "Erika Mustermann")
-    practice_account = system.add_account("practice", "Praxis Dr. Weber")
+    practice_account = system.add_listed_practice("Praxis Dr. Weber")
     patient = await e2e_user(patient_account)
     practice = await e2e_user(practice_account)
 
@@ -51,7 +51,7 @@ async def test_patient_and_practice_exchange_e2e_messages_and_no_plaintext_is_st
     async with system.db.transaction() as conn:
         row = await registry.get_room(conn, room)
         members = {m.user_id: m for m in await registry.members(conn, room)}
-    assert row is not None and row.encrypted and row.kind == "chat"
+    assert row is not None and row.encrypted and row.kind == "care"
     assert (
         members[patient.user_id].role == "patient" and members[patient.user_id].membership == "join"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -11,7 +12,9 @@ from messenger.admin.openapi import PREFIX, document
 from messenger.directory.query import QueryError, parse_free_text
 from messenger.directory.render import row_json
 from messenger.directory.search import ProviderDirectory
+from messenger.requests.handler import ChatRequestHandler
 
+AS_OF_HINT = "as_of: an ISO 8601 time with offset, e.g. 2026-12-01T08:00:00+01:00"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -20,13 +23,20 @@ def _error(status: int, errcode: str, error: str) -> web.Response:
 
 
 class AdminApi:
-    def __init__(self, token: str, directory: ProviderDirectory) -> None:
+    def __init__(
+        self, token: str, directory: ProviderDirectory, requests: ChatRequestHandler | None = None
+    ) -> None:
         self._token = token.encode()
         self._directory = directory
+        self._requests = requests
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(PREFIX + "/openapi.json", self.openapi)
         app.router.add_get(PREFIX + "/directory/search", self._authenticated(self.search))
+        if self._requests is not None:
+            app.router.add_post(
+                PREFIX + "/chat-requests/expire", self._authenticated(self.expire_requests)
+            )
 
     def _authenticated(self, handler: Handler) -> Handler:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -65,6 +75,26 @@ class AdminApi:
             return _error(400, "M_INVALID_PARAM", str(error))
         rows = await self._directory.search(query)
         return web.json_response({"results": [row_json(row) for row in rows], "count": len(rows)})
+
+    async def expire_requests(self, request: web.Request) -> web.Response:
+        """Run the expiry pass now, optionally as of a later time (`as_of`, ISO 8601 with
+        offset): operators catching up after an outage, and tests with a controlled clock."""
+        assert self._requests is not None
+        body = await request.json() if request.can_read_body else {}
+        as_of = body.get("as_of") if isinstance(body, dict) else None
+        now: int | None = None
+        if as_of is not None:
+            try:
+                moment = dt.datetime.fromisoformat(str(as_of))
+                if moment.tzinfo is None:
+                    raise ValueError("no offset")
+            except ValueError:
+                return _error(400, "M_INVALID_PARAM", AS_OF_HINT)
+            now = int(moment.timestamp() * 1000)
+        result = await self._requests.expire_due(now)
+        return web.json_response(
+            {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
+        )
 
 
 def _int(value: str, name: str) -> int:

@@ -111,6 +111,48 @@ def document() -> dict[str, Any]:
                         **errors,
                     },
                 }
-            }
+            },
+            f"{PREFIX}/chat-requests/expire": {
+                "post": {
+                    "summary": "Run the chat-request expiry pass now",
+                    "description": (
+                        "Expires pending requests older than `chat_requests.expire_after` and "
+                        "rescinds their invites (the patient is told). Runs every "
+                        "`chat_requests.check_every` anyway; `as_of` evaluates as of a later "
+                        "time."
+                    ),
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "as_of": {"type": "string", "format": "date-time"}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "What the pass did",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "expired": {"type": "integer"},
+                                            "rescinded": {"type": "integer"},
+                                            "failed": {"type": "integer"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        **errors,
+                    },
+                }
+            },
         },
     }

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # help | language | search | more | listed | accepting | status | unknown
+    # help | language | search | more | listed | accepting | status | request | requests |
+    # withdraw | code | unknown
+    name: str
     argument: str = ""
     language_hint: str | None = None  # the language the user wrote the command in
+    detail: str = ""  # free text after the argument (a request's reason), as typed
 
 
 _SETTINGS = {
@@ -20,6 +23,8 @@ _SETTINGS = {
     "anfragen": ("accepting", "de"),
     "requests": ("accepting", "en"),
 }
+_REQUEST_WORDS = {"anfragen": "de", "anfrage": "de", "requests": "en", "request": "en"}
+_WITHDRAW_WORDS = {"zurückziehen": "de", "zurueckziehen": "de", "withdraw": "en"}
 _YES_NO = {"ja": True, "an": True, "yes": True, "on": True, "nein": False, "aus": False,
            "no": False, "off": False}  # fmt: skip
 _HELP = {"hilfe": "de", "help": "en", "?": None, "start": None}
@@ -42,6 +47,17 @@ def parse_command(body: str) -> Command:
     if head in _SETTINGS and len(words) == 2 and words[1] in _YES_NO:
         name, hint = _SETTINGS[head]
         return Command(name, "yes" if _YES_NO[words[1]] else "no", hint)
+    if head in _REQUEST_WORDS:
+        hint = _REQUEST_WORDS[head]
+        if len(words) == 1:
+            return Command("requests", language_hint=hint)
+        if words[1].isdigit():
+            parts = body.strip().split(None, 2)
+            return Command("request", words[1], hint, parts[2] if len(parts) > 2 else "")
+    if head in _WITHDRAW_WORDS and len(words) == 2 and words[1].lstrip("#").isdigit():
+        return Command("withdraw", words[1].lstrip("#"), language_hint=_WITHDRAW_WORDS[head])
+    if head == "code" and len(words) <= 3:
+        return Command("code", body.strip().split(None, 1)[1] if len(words) > 1 else "")
     if head == "status" and len(words) == 1:
         return Command("status")
     if head in ("suche", "search", "finde", "find") and len(words) > 1:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from messenger.bots.base import Bot
 from messenger.bots.commands import parse_command
+from messenger.bots.notices import NoticeCourier
+from messenger.bots.request_commands import RequestCommands, hit_line
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.texts import YES_NO, text
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores.accounts import AccountRow
-from messenger.db.stores.directory import ProviderRow
 from messenger.directory.query import QueryError, parse_free_text
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import Role, RoomID, UserID, localpart
+from messenger.requests.handler import ChatRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +26,19 @@ log = logging.getLogger(__name__)
 PAGE = 5
 
 
-def hit_line(number: int, row: ProviderRow) -> str:
-    specialties = ", ".join(row.specialties) or "–"
-    address = ", ".join(part for part in (row.street, f"{row.postcode} {row.city}".strip()) if part)
-    return f"{number}. {row.name} — {specialties} — {address}"
-
-
 class ServiceBot(Bot):
     def __init__(
-        self, db: Database, directory: ProviderDirectory, insurer_name: str, default_language: str
+        self,
+        db: Database,
+        directory: ProviderDirectory,
+        requests: ChatRequestHandler,
+        insurer_name: str,
+        default_language: str,
     ) -> None:
         self._db = db
+        self._requests = RequestCommands(db, requests)
+        self.notices = NoticeCourier(db, default_language)
+        self._courier: asyncio.Task[None] | None = None
         self._directory = directory
         self._insurer = insurer_name
         self._default_language = default_language
@@ -60,8 +66,17 @@ class ServiceBot(Bot):
             await accounts_store.mark_greeted(conn, account.user_id, now_ms())
         log.info("service bot: greeted %s", account.user_id)
 
+    async def stop(self) -> None:
+        if self._courier is not None:
+            self._courier.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._courier
+
     async def on_ready(self, runtime: BotRuntime) -> None:
-        """Greet patients who joined while the bot was down (or whose greeting failed)."""
+        """Start sending queued notices; greet patients who joined while the bot was down (or
+        whose greeting failed)."""
+        if self._courier is None or self._courier.done():
+            self._courier = asyncio.create_task(self.notices.run(runtime), name="notices")
         async with self._db.transaction() as conn:
             owners = await accounts_store.list_accounts(conn, Role.PATIENT)
             owners += await accounts_store.list_accounts(conn, Role.PRACTICE)
@@ -104,6 +119,10 @@ class ServiceBot(Bot):
                 await runtime.send_notice(room_id, text("search_no_more", reply_language))
             else:
                 await self._search(runtime, room_id, last[0], last[1], reply_language)
+        elif command.name in ("request", "requests", "withdraw", "code"):
+            await self._requests.handle(
+                runtime, room_id, owner, command, command.language_hint or language
+            )
         elif command.name == "language":
             async with self._db.transaction() as conn:
                 await accounts_store.set_language(conn, owner.user_id, command.argument)
@@ -151,6 +170,9 @@ class ServiceBot(Bot):
             return
         page, more = rows[:PAGE], len(rows) > PAGE
         hits = "\n".join(hit_line(offset + i + 1, row) for i, row in enumerate(page))
+        shown = self._requests.hits.setdefault(room_id, {}) if offset else {}
+        shown.update({offset + i + 1: row.matrix_id for i, row in enumerate(page)})
+        self._requests.hits[room_id] = shown
         message = text("search_results", language, query=wanted, hits=hits)
         if more:
             message += "\n\n" + text("search_more_hint", language)

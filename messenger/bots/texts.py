@@ -43,14 +43,24 @@ TEXTS: dict[str, dict[str, str]] = {
             "• „status“ – Ihre Verzeichniseinträge und Einstellungen\n"
             "• „sichtbar ja|nein“ – im Verzeichnis für Versicherte erscheinen oder nicht\n"
             "• „anfragen ja|nein“ – neue Chat-Anfragen annehmen oder nicht\n"
-            "• „sprache englisch|deutsch“ – Sprache der Antworten"
+            "• „anfragen“ – offene Chat-Anfragen an Ihre Praxis\n"
+            "• „code“ – einmaliger Zugangscode für eine Patientin / einen Patienten "
+            "(„code A123456780“ bindet ihn an eine KVNR, „code @…“ an eine Matrix-ID)\n"
+            "• „sprache englisch|deutsch“ – Sprache der Antworten\n\n"
+            "Chat-Anfragen erscheinen als Einladung in Ihrem Matrix-Client: annehmen startet den "
+            "Chat, ablehnen lehnt die Anfrage ab."
         ),
         "en": (
             "Commands for practices:\n"
             "• “status” – your directory entries and settings\n"
             "• “listed yes|no” – appear in the directory for insured persons or not\n"
             "• “requests yes|no” – accept new chat requests or not\n"
-            "• “language german|english” – language of my answers"
+            "• “requests” – open chat requests to your practice\n"
+            "• “code” – a one-time access code for a patient (“code A123456780” binds it to a "
+            "KVNR, “code @…” to a Matrix ID)\n"
+            "• “language german|english” – language of my answers\n\n"
+            "Chat requests arrive as invitations in your Matrix client: accept to start the chat, "
+            "reject to decline the request."
         ),
     },
     "practice_status": {
@@ -73,20 +83,28 @@ TEXTS: dict[str, dict[str, str]] = {
             "• „suche Kardiologie Berlin“ – Ärzte und Praxen finden "
             "(Fachrichtung, Name, Ort, PLZ)\n"
             "• „mehr“ – weitere Treffer der letzten Suche\n"
+            "• „anfragen 3 [Grund]“ – Chat-Anfrage an Treffer Nr. 3 senden\n"
+            "• „anfragen“ – Ihre Chat-Anfragen und ihr Stand\n"
+            "• „zurückziehen 12“ – offene Anfrage Nr. 12 zurückziehen\n"
+            "• „code ABCD-2345“ – Zugangscode Ihrer Praxis einlösen\n"
             "• „hilfe“ – diese Übersicht\n"
             "• „sprache englisch“ – Antworten auf Englisch (language english)\n"
             "• „sprache deutsch“ – Antworten auf Deutsch\n\n"
-            "Weitere Funktionen (Chat-Anfragen, Fristen) folgen hier."
+            "Sie können eine Praxis auch direkt in Ihrer Matrix-App zu einem Chat einladen."
         ),
         "en": (
             "Here is what I can do for you:\n"
             "• “search Kardiologie Berlin” – find doctors and practices "
             "(specialty, name, city, postcode)\n"
             "• “more” – more results of the last search\n"
+            "• “request 3 [reason]” – send a chat request to hit no. 3\n"
+            "• “requests” – your chat requests and where they stand\n"
+            "• “withdraw 12” – withdraw open request no. 12\n"
+            "• “code ABCD-2345” – redeem your practice's access code\n"
             "• “help” – this overview\n"
             "• “language german” – answers in German (sprache deutsch)\n"
             "• “language english” – answers in English\n\n"
-            "More features (chat requests, time limits) will follow here."
+            "You can also invite a practice to a chat directly in your Matrix app."
         ),
     },
     "search_results": {
@@ -133,8 +151,199 @@ TEXTS: dict[str, dict[str, str]] = {
             "log out of your app and back in."
         ),
     },
+    "request_sent": {
+        "de": (
+            "Ihre Chat-Anfrage Nr. {number} an {practice} ist gesendet. Sobald die Praxis "
+            "annimmt, können Sie im neuen Chat schreiben. Zurückziehen: „zurückziehen {number}“."
+        ),
+        "en": (
+            "Your chat request no. {number} to {practice} has been sent. Once the practice "
+            "accepts, you can write in the new chat. To withdraw: “withdraw {number}”."
+        ),
+    },
+    "request_received": {
+        "de": (
+            "Neue Chat-Anfrage Nr. {number} von {patient}. Nehmen Sie die Einladung in Ihrem "
+            "Matrix-Client an, um den Chat zu beginnen, oder lehnen Sie sie ab."
+        ),
+        "en": (
+            "New chat request no. {number} from {patient}. Accept the invitation in your Matrix "
+            "client to start the chat, or reject it."
+        ),
+    },
+    "request_reason": {
+        "de": "{patient} schreibt zur Anfrage: {reason}",
+        "en": "{patient} writes about the request: {reason}",
+    },
+    "request_accepted": {
+        "de": (
+            "{practice} hat Ihre Anfrage Nr. {number} angenommen. Sie können jetzt im Chat "
+            "schreiben.\n\nHinweis: Der Chat ist nicht für Notfälle gedacht – im Notfall 112, "
+            "ärztlicher Bereitschaftsdienst 116117."
+        ),
+        "en": (
+            "{practice} has accepted your request no. {number}. You can now write in the "
+            "chat.\n\nNote: the chat is not for emergencies – in an emergency call 112, "
+            "out-of-hours medical service 116117."
+        ),
+    },
+    "care_chat_started": {
+        "de": (
+            "Der Chat mit {patient} (Anfrage Nr. {number}) hat begonnen.\n\nHinweis: Der Chat "
+            "ist nicht für Notfälle gedacht – im Notfall 112, ärztlicher Bereitschaftsdienst "
+            "116117."
+        ),
+        "en": (
+            "The chat with {patient} (request no. {number}) has started.\n\nNote: the chat is "
+            "not for emergencies – in an emergency call 112, out-of-hours medical service "
+            "116117."
+        ),
+    },
+    "request_declined": {
+        "de": "{practice} hat Ihre Anfrage Nr. {number} abgelehnt.",
+        "en": "{practice} has declined your request no. {number}.",
+    },
+    "request_withdrawn": {
+        "de": "Ihre Anfrage Nr. {number} an {practice} ist zurückgezogen.",
+        "en": "Your request no. {number} to {practice} has been withdrawn.",
+    },
+    "request_withdrawn_practice": {
+        "de": "{patient} hat die Anfrage Nr. {number} zurückgezogen.",
+        "en": "{patient} has withdrawn request no. {number}.",
+    },
+    "request_expired": {
+        "de": (
+            "Ihre Anfrage Nr. {number} an {practice} ist abgelaufen: Die Praxis hat nicht "
+            "geantwortet, die Einladung wurde zurückgenommen."
+        ),
+        "en": (
+            "Your request no. {number} to {practice} has expired: the practice did not answer, "
+            "and the invitation was withdrawn."
+        ),
+    },
+    "request_expired_practice": {
+        "de": (
+            "Die Anfrage Nr. {number} von {patient} ist abgelaufen; die Einladung wurde "
+            "zurückgenommen."
+        ),
+        "en": "Request no. {number} from {patient} has expired; the invitation was withdrawn.",
+    },
+    "request_refused": {
+        "de": "Die Anfrage wurde nicht gesendet. {reason}",
+        "en": "The request was not sent. {reason}",
+    },
+    "request_failed": {
+        "de": (
+            "Die Anfrage konnte gerade nicht gesendet werden; bitte versuchen Sie es in einigen "
+            "Minuten erneut."
+        ),
+        "en": "The request could not be sent right now; please try again in a few minutes.",
+    },
+    "request_no_hit": {
+        "de": (
+            "Nr. {number} gibt es in Ihrer letzten Suche nicht. Suchen Sie zuerst („suche …“) "
+            "und wählen Sie dann eine Nummer aus der Liste."
+        ),
+        "en": (
+            "There is no no. {number} in your last search. Search first (“search …”), then pick "
+            "a number from the list."
+        ),
+    },
+    "request_unknown": {
+        "de": "Eine Anfrage Nr. {number} von Ihnen gibt es nicht. „anfragen“ zeigt Ihre Anfragen.",
+        "en": "You have no request no. {number}. “requests” lists your requests.",
+    },
+    "request_not_pending": {
+        "de": "Die Anfrage Nr. {number} ist nicht mehr offen.",
+        "en": "Request no. {number} is no longer open.",
+    },
+    "requests_list": {
+        "de": "Ihre Chat-Anfragen:\n{lines}",
+        "en": "Your chat requests:\n{lines}",
+    },
+    "requests_none": {
+        "de": "Sie haben noch keine Chat-Anfragen gesendet.",
+        "en": "You have not sent any chat requests yet.",
+    },
+    "requests_practice": {
+        "de": "Offene Chat-Anfragen an Ihre Praxis:\n{lines}",
+        "en": "Open chat requests to your practice:\n{lines}",
+    },
+    "requests_practice_none": {
+        "de": "Es gibt keine offenen Chat-Anfragen an Ihre Praxis.",
+        "en": "There are no open chat requests to your practice.",
+    },
+    "code_issued": {
+        "de": (
+            "Ihr Zugangscode: {code}\nGültig bis {until}, nur einmal verwendbar{bound}. Die "
+            "Patientin / der Patient schreibt ihrem / seinem Service-Assistenten „code {code}“ "
+            "und kann Ihnen danach eine Chat-Anfrage senden – auch wenn Ihre Praxis keine neuen "
+            "Anfragen annimmt."
+        ),
+        "en": (
+            "Your access code: {code}\nValid until {until}, single use{bound}. The patient "
+            "writes “code {code}” to their service assistant and can then send you a chat "
+            "request – even if your practice does not accept new requests."
+        ),
+    },
+    "code_bound": {
+        "de": ", nur für die angegebene Person",
+        "en": ", only for the person you named",
+    },
+    "code_usage": {
+        "de": "Schreiben Sie „code“ und den Code Ihrer Praxis, z. B. „code ABCD-2345“.",
+        "en": "Write “code” and your practice's code, e.g. “code ABCD-2345”.",
+    },
+    "code_redeemed": {
+        "de": (
+            "Der Code gilt für:\n{hit}\nSchreiben Sie „anfragen 1“, um der Praxis eine "
+            "Chat-Anfrage zu senden."
+        ),
+        "en": "The code is for:\n{hit}\nWrite “request 1” to send the practice a chat request.",
+    },
+    "code_invalid": {
+        "de": "{reason}",
+        "en": "{reason}",
+    },
+    "code_unknown": {
+        "de": "Diesen Code gibt es nicht. Bitte prüfen Sie die Schreibweise.",
+        "en": "This code does not exist. Please check how it is written.",
+    },
+    "code_used": {
+        "de": "Dieser Code wurde bereits verwendet. Bitten Sie Ihre Praxis um einen neuen.",
+        "en": "This code has been used already. Ask your practice for a new one.",
+    },
+    "code_expired": {
+        "de": "Dieser Code ist abgelaufen. Bitten Sie Ihre Praxis um einen neuen.",
+        "en": "This code has expired. Ask your practice for a new one.",
+    },
+    "code_not_yours": {
+        "de": "Dieser Code ist für eine andere Person ausgestellt.",
+        "en": "This code was issued for someone else.",
+    },
+    "code_locked": {
+        "de": "Zu viele falsche Codes in der letzten Stunde. Bitte versuchen Sie es später erneut.",
+        "en": "Too many wrong codes in the last hour. Please try again later.",
+    },
+    "code_binding_invalid": {
+        "de": (
+            "Der Code wurde nicht erstellt: {reason}. Geben Sie eine KVNR (z. B. A123456780) "
+            "oder eine Matrix-ID (@…) an, oder nichts."
+        ),
+        "en": (
+            "No code was made: {reason}. Give a KVNR (e.g. A123456780) or a Matrix ID (@…), or "
+            "nothing."
+        ),
+    },
 }
 
+
+REQUEST_STATES = {
+    "de": {"pending": "offen", "accepted": "angenommen", "declined": "abgelehnt",
+           "withdrawn": "zurückgezogen", "expired": "abgelaufen"},
+    "en": {"pending": "open", "accepted": "accepted", "declined": "declined",
+           "withdrawn": "withdrawn", "expired": "expired"},
+}  # fmt: skip
 
 YES_NO = {
     "de": {

@@ -11,6 +11,8 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -253,6 +255,33 @@ class HomeserverClient:
             body={"messages_per_second": 0, "burst_count": 0},
             token=admin_token,
         )
+
+    @contextlib.asynccontextmanager
+    async def acting_as(self, admin_token: str, user: UserID) -> AsyncIterator[str]:
+        """A short-lived token to act for a local user on their explicit request (the service
+        bot's chat-request commands). Synapse creates no device for it; it is revoked after use,
+        and every action with it goes through the same rules as the user's own client."""
+        valid_until = int(time.time() * 1000) + 300_000
+        response = await self.request(
+            "POST", f"{ADMIN_V1}/users/{q(user)}/login", body={"valid_until_ms": valid_until},
+            token=admin_token,
+        )  # fmt: skip
+        token = str(response["access_token"])
+        try:
+            yield token
+        finally:
+            with contextlib.suppress(MatrixError, HomeserverUnreachable):
+                await self.logout(token)
+
+    async def create_room_with_token(self, token: str, body: dict[str, Any]) -> RoomID:
+        response = await self.request("POST", f"{CLIENT_V3}/createRoom", body=body, token=token)
+        return RoomID(response["room_id"])
+
+    async def kick(self, token: str, room: RoomID, user: UserID, reason: str) -> None:
+        await self.request(
+            "POST", f"{CLIENT_V3}/rooms/{q(room)}/kick", body={"user_id": user, "reason": reason},
+            token=token,
+        )  # fmt: skip
 
     async def refresh_policy(self) -> None:
         """Tell our Synapse module that directory visibility changed (best effort: the module

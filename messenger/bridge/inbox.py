@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,12 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import inbox as inbox_store
 from messenger.rooms.envelope import Envelope, MalformedEvent, parse_envelope
-from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
 
 
 _TRANSIENT = (OperationalError, InterfaceError)
+
+
+class EventHandler(Protocol):
+    async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        """Apply events (arrival order) inside the transaction that marks them processed."""
 
 
 class _Contended(Exception):
@@ -40,9 +45,15 @@ PRUNE_EVERY_S = 3600.0
 
 
 class InboxWorker:
-    def __init__(self, db: Database, registry: RoomRegistry) -> None:
+    def __init__(
+        self,
+        db: Database,
+        handlers: Sequence[EventHandler],
+        on_processed: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
-        self._registry = registry
+        self._handlers = handlers
+        self._on_processed = on_processed
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self.processed = 0
@@ -85,6 +96,8 @@ class InboxWorker:
                 batch = await inbox_store.pending(conn, BATCH)
                 await self._process(conn, batch)
             handled += len(batch)
+            if batch and self._on_processed is not None:
+                self._on_processed()
             if not batch:
                 return handled
 
@@ -103,7 +116,7 @@ class InboxWorker:
                     conn, [item.id for item, _ in good], now_ms()
                 ):
                     raise _Contended
-                await self._registry.apply(conn, [event for _, event in good])
+                await self._apply(conn, [event for _, event in good])
             self.processed += len(good)
             return
         except _Contended:
@@ -121,13 +134,17 @@ class InboxWorker:
         try:
             async with conn.begin_nested():
                 if await inbox_store.mark_processed(conn, item.id, now_ms()):
-                    await self._registry.apply(conn, [event])
+                    await self._apply(conn, [event])
                     self.processed += 1
         except _TRANSIENT:
             raise  # the database, not the event: the batch rolls back and is retried
         except Exception as exc:
             log.exception("inbox: event %s failed; skipped", item.event_id)
             await self._fail(conn, item, f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        for handler in self._handlers:
+            await handler.apply(conn, events)
 
     async def _fail(self, conn: AsyncConnection, item: inbox_store.InboxEvent, reason: str) -> None:
         log.warning("inbox: event %s skipped: %s", item.event_id, reason)

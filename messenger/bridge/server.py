@@ -19,7 +19,8 @@ from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
 from messenger.directory.query import QueryError
 from messenger.directory.search import ProviderDirectory
-from messenger.policy.paths import VISIBLE_PATH
+from messenger.policy.paths import INVITE_FACTS_PATH, POLICY_PREFIX, ROLES_PATH, VISIBLE_PATH
+from messenger.requests.facts import PolicyFacts
 from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,10 @@ class TransactionServer:
         directory: ProviderDirectory,
         health: Callable[[], Awaitable[dict[str, Any]]],
         admin: AdminApi | None = None,
+        facts: PolicyFacts | None = None,
     ) -> None:
         self._admin = admin
+        self._facts = facts
         self._inbox = inbox
         self._directory = directory
         self._hs_token = hs_token.encode()
@@ -60,6 +63,8 @@ class TransactionServer:
         app.router.add_get(APP_PREFIX + "/thirdparty/location/{protocol}", self.no_locations)
         app.router.add_get("/_messenger/health", self.health)
         app.router.add_get(VISIBLE_PATH, self.visible_practices)
+        app.router.add_post(INVITE_FACTS_PATH, self.invite_facts)
+        app.router.add_post(ROLES_PATH, self.roles)
         if self._admin is not None:
             self._admin.routes(app)
         return app
@@ -75,7 +80,7 @@ class TransactionServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith(("/_matrix/app/", VISIBLE_PATH)):
+        if not request.path.startswith(("/_matrix/app/", POLICY_PREFIX)):
             return await handler(request)
         header = request.headers.get("Authorization", "")
         from_header = header[7:].strip() if header.startswith("Bearer ") else None
@@ -139,6 +144,38 @@ class TransactionServer:
     async def visible_practices(self, _request: web.Request) -> web.Response:
         """For our Synapse module (hs_token): whom the user directory may show."""
         return web.json_response({"matrix_ids": await self._directory.visible_matrix_ids()})
+
+    async def _json_object(self, request: web.Request) -> dict[str, Any] | web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return matrix_error(400, "M_NOT_JSON", "Content not JSON")
+        if not isinstance(body, dict):
+            return matrix_error(400, "M_BAD_JSON", "The body must be a JSON object")
+        return body
+
+    async def invite_facts(self, request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): what it needs to decide an invite."""
+        body = await self._json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        inviter, invitee = body.get("inviter"), body.get("invitee")
+        if not isinstance(inviter, str) or not isinstance(invitee, str) or self._facts is None:
+            return matrix_error(400, "M_BAD_JSON", "inviter and invitee: Matrix user IDs")
+        return web.json_response(await self._facts.invite(inviter, invitee))
+
+    async def roles(self, request: web.Request) -> web.Response:
+        body = await self._json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        users = body.get("users")
+        if (
+            not isinstance(users, list)
+            or not all(isinstance(u, str) for u in users)
+            or self._facts is None
+        ):
+            return matrix_error(400, "M_BAD_JSON", "users: a list of Matrix user IDs")
+        return web.json_response({"roles": await self._facts.roles(users)})
 
     async def ping(self, _request: web.Request) -> web.Response:
         return web.json_response({})

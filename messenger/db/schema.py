@@ -123,3 +123,58 @@ search_terms = sa.Table(
 name_terms = sa.Table("name_terms", metadata, sa.Column("term", sa.String(64), primary_key=True))
 
 # provider_fts is dialect-specific (FTS5 virtual table / tsvector table): raw SQL in the store.
+
+_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+chat_requests = sa.Table(
+    "chat_requests",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("room_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("patient_id", sa.String(255), nullable=False),
+    sa.Column("practice_id", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("decided_at", sa.BigInteger, nullable=True),
+    sa.Column("rescind_pending", sa.Boolean, nullable=False),
+)
+
+access_codes = sa.Table(
+    "access_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("practice_id", sa.String(255), nullable=False),
+    sa.Column("patient_id", sa.String(255), nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("redeemed_by", sa.String(255), nullable=True),
+    sa.Column("redeemed_at", sa.BigInteger, nullable=True),
+)
+
+code_grants = sa.Table(
+    "code_grants",
+    metadata,
+    sa.Column("patient_id", sa.String(255), primary_key=True),
+    sa.Column("practice_id", sa.String(255), primary_key=True),
+    sa.Column("granted_at", sa.BigInteger, nullable=False),
+)
+
+code_failures = sa.Table(
+    "code_failures",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+)
+
+notice_outbox = sa.Table(
+    "notice_outbox",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("text_key", sa.String(64), nullable=False),
+    sa.Column("args", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("sent_at", sa.BigInteger, nullable=True),
+)

@@ -145,6 +145,7 @@ def overlay(settings: Settings) -> dict[str, Any]:
                     "appservice_url": settings.config.appservice.url,
                     "as_token": settings.secrets.as_token,
                     "hs_token": settings.secrets.hs_token,
+                    "insurer_domains": list(settings.config.policy.insurer_domains),
                 },
             }
         ],

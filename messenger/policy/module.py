@@ -11,18 +11,42 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 from synapse.module_api import DirectServeJsonResource, ModuleApi, UserProfile
-from synapse.module_api.errors import ConfigError
+from synapse.module_api.errors import Codes, ConfigError, SynapseError
 
+from messenger.namespace import NAMESPACE, ROOM_KIND_KEY
+from messenger.policy.facts import FactsSource
 from messenger.policy.paths import REFRESH_PATH, STATUS_PATH, VISIBLE_PATH
-from messenger.policy.rules import RULES, shown_in_user_directory
+from messenger.policy.permissions import EPA_TYPE, PRO_TYPE, PermissionConfig, PermissionConfigError
+from messenger.policy.permissions import parse as parse_permissions
+from messenger.policy.reasons import reason_text
+from messenger.policy.rules import (
+    RULES,
+    InviteFacts,
+    Kind,
+    Refusal,
+    decide_invite,
+    decide_join,
+    decide_room_config,
+    decide_state,
+    invitees_of,
+    kind_of,
+    shown_in_user_directory,
+)
+from messenger.policy.timing import DecisionTimes
 
 log = logging.getLogger(__name__)
 REFRESH_EVERY_MS = 60_000
 _KEYS = ("appservice_id", "bot_prefix", "appservice_url", "as_token", "hs_token")
+EMERGENCY_TOPIC = (
+    "Kein Notfall-Chat: im Notfall 112, ärztlicher Bereitschaftsdienst 116117. / "
+    "Not for emergencies: call 112, or 116117 for the on-call doctor."
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,7 @@ class PolicyConfig:
     appservice_url: str
     as_token: str  # what the appservice and our CLI present when they push a refresh
     hs_token: str  # what we present to the appservice when we fetch
+    insurer_domains: frozenset[str] = frozenset()
 
 
 class _StatusResource(DirectServeJsonResource):
@@ -47,6 +72,7 @@ class _StatusResource(DirectServeJsonResource):
             "appservice_id": self._module.config.appservice_id,
             "rules": list(RULES),
             "visible_practices": len(self._module.visible),
+            "invite_decisions": self._module.decisions.summary(),
         }
 
 
@@ -69,16 +95,26 @@ class PolicyModule:
         self.config = config
         self._api = api
         self.visible: frozenset[str] = frozenset()
+        self.facts = FactsSource(api.http_client, config.appservice_url, config.hs_token)
+        self.decisions = DecisionTimes()
         api.register_web_resource(STATUS_PATH, _StatusResource(self))
         api.register_web_resource(REFRESH_PATH, _RefreshResource(self))
-        api.register_spam_checker_callbacks(check_username_for_spam=self.check_username_for_spam)
+        api.register_spam_checker_callbacks(
+            check_username_for_spam=self.check_username_for_spam,
+            user_may_invite=self.user_may_invite,
+            user_may_publish_room=self.user_may_publish_room,
+        )
+        api.register_third_party_rules_callbacks(
+            on_create_room=self.on_create_room, check_event_allowed=self.check_event_allowed
+        )
         api.looping_background_call(
             self.refresh, REFRESH_EVERY_MS, desc="messenger directory refresh"
         )
         log.info("messenger policy module loaded with %d rules", len(RULES))
 
     async def refresh(self) -> int:
-        """Fetch the visible practices; on failure keep the set we had."""
+        """Fetch the visible practices; on failure keep the set we had. Cached roles are
+        forgotten, so a changed account is seen at once."""
         try:
             body = await self._api.http_client.get_json(
                 self.config.appservice_url.rstrip("/") + VISIBLE_PATH,
@@ -90,8 +126,170 @@ class PolicyModule:
         ids = body.get("matrix_ids") if isinstance(body, dict) else None
         if isinstance(ids, list):
             self.visible = frozenset(str(i) for i in ids)
+        self.facts.forget()
         return len(self.visible)
 
+    # --- classification -------------------------------------------------------------------
+    def _is_bot(self, user: str) -> bool:
+        return self._api.is_mine(user) and user[1:].startswith(self.config.bot_prefix)
+
+    def _kind(self, user: str, role: str | None) -> Kind:
+        if self._is_bot(user):
+            return Kind.BOT
+        return kind_of(user, role, self._api.server_name, self.config.insurer_domains)
+
+    async def _permissions(self, invitee: str, kind: Kind) -> PermissionConfig | None:
+        """The invitee's own invite settings (local users only); malformed ones count as
+        absent, so a broken client cannot lock a user out."""
+        if not self._api.is_mine(invitee) or kind not in (Kind.INSURED, Kind.PRACTICE):
+            return None
+        pro = kind is Kind.PRACTICE
+        stored = await self._api.account_data_manager.get_global(
+            invitee, PRO_TYPE if pro else EPA_TYPE
+        )
+        try:
+            return parse_permissions(stored, pro=pro)
+        except PermissionConfigError as error:
+            log.warning("ignoring malformed invite permissions of %s: %s", invitee, error)
+            return None
+
+    def _refuse(self, refusal: Refusal) -> NoReturn:
+        raise SynapseError(
+            refusal.status,
+            reason_text(refusal),
+            Codes.FORBIDDEN if refusal.status == 403 else Codes.INVALID_PARAM,
+            additional_fields={f"{NAMESPACE}.rule": refusal.rule},
+        )
+
+    # --- invites --------------------------------------------------------------------------
+    async def _check_invite(self, inviter: str, invitee: str, room_id: str | None) -> None:
+        if self._is_bot(inviter):
+            return
+        started = time.perf_counter()
+        try:
+            facts = await self.facts.invite(inviter, invitee)
+            if facts is None:
+                facts = self._fallback_facts(inviter, invitee)
+            inviter_kind = self._kind(inviter, facts.inviter_role)
+            invitee_kind = self._kind(invitee, facts.invitee_role)
+            refusal = decide_invite(
+                inviter, inviter_kind, invitee_kind, facts, room_id,
+                await self._permissions(invitee, invitee_kind),
+            )  # fmt: skip
+        finally:
+            self.decisions.add(time.perf_counter() - started)
+        if refusal is not None:
+            log.info("refused invite %s -> %s: %s", inviter, invitee, refusal.rule)
+            self._refuse(refusal)
+
+    def _fallback_facts(self, inviter: str, invitee: str) -> InviteFacts:
+        """The appservice did not answer. Without its facts we cannot tell whether the inviter
+        is an insured person (or may reach the invitee), so unless we know the inviter is not
+        insured, the invite is refused - closed, with a message saying why."""
+        known, role = self.facts.cached_role(inviter)
+        if not known or self._kind(inviter, role) is Kind.INSURED:
+            self._refuse(Refusal("facts-unavailable"))
+        return InviteFacts(inviter_role=role, invitee_role=self.facts.cached_role(invitee)[1])
+
+    async def user_may_invite(
+        self, inviter: str, invitee: str, room_id: str
+    ) -> Literal["NOT_SPAM"]:
+        await self._check_invite(inviter, invitee, room_id)
+        return "NOT_SPAM"
+
+    async def user_may_publish_room(self, user_id: str, room_id: str) -> Any:
+        """Nobody publishes rooms to the public room directory."""
+        if self._is_bot(user_id):
+            return "NOT_SPAM"
+        self._refuse(Refusal("no-room-directory"))
+
+    # --- room creation --------------------------------------------------------------------
+    async def on_create_room(
+        self, requester: Any, config: dict[str, Any], is_requester_admin: bool
+    ) -> None:
+        creator = requester.user.to_string()
+        if self._is_bot(creator):
+            return
+        refusal = decide_room_config(config)
+        if refusal is not None:
+            self._refuse(refusal)
+        creation = config.get("creation_content")
+        if isinstance(creation, dict):
+            creation.pop(ROOM_KIND_KEY, None)  # only our bots mark what a room is
+        invitees = invitees_of(config)
+        if invitees:
+            await self._check_invite(creator, invitees[0], None)
+            await self._mark_care_chat(creator, invitees[0], config)
+
+    async def _mark_care_chat(self, creator: str, invitee: str, config: dict[str, Any]) -> None:
+        """A chat between an insured person and a practice is a care chat: marked as such and,
+        unless the creator chose a topic, titled with the emergency hint both sides see."""
+        roles = await self.facts.roles([creator, invitee])
+        if roles is None:
+            return
+        kinds = {self._kind(creator, roles.get(creator)), self._kind(invitee, roles.get(invitee))}
+        if kinds != {Kind.INSURED, Kind.PRACTICE}:
+            return
+        creation = config.setdefault("creation_content", {})
+        if isinstance(creation, dict):
+            creation[ROOM_KIND_KEY] = "care"
+        initial = config.get("initial_state")
+        has_topic = isinstance(initial, list) and any(
+            isinstance(item, dict) and item.get("type") == "m.room.topic" for item in initial
+        )
+        if not config.get("topic") and not has_topic:
+            config["topic"] = EMERGENCY_TOPIC
+
+    # --- events ---------------------------------------------------------------------------
+    async def check_event_allowed(
+        self, event: Any, state_events: Mapping[tuple[str, str], Any]
+    ) -> tuple[bool, dict[str, Any] | None]:
+        refusal = await self._event_refusal(event, state_events)
+        if refusal is None:
+            return True, None
+        if self._api.is_mine(event.sender):
+            self._refuse(refusal)
+        log.info("refused remote event %s: %s", event.event_id, refusal.rule)
+        return False, None
+
+    async def _event_refusal(
+        self, event: Any, state_events: Mapping[tuple[str, str], Any]
+    ) -> Refusal | None:
+        encryption = state_events.get(("m.room.encryption", ""))
+        if event.type == "m.room.redaction":
+            if encryption is not None and event.redacts == encryption.event_id:
+                return Refusal("always-encrypted")
+            return None
+        if not event.is_state():
+            return None
+        if event.type == "m.room.member":
+            if event.content.get("membership") == "join" and event.state_key == event.sender:
+                return await self._join_refusal(event.sender, state_events)
+            return None
+        current = encryption.content if encryption is not None else None
+        return decide_state(event.type, event.content, current)
+
+    async def _join_refusal(
+        self, joiner: str, state_events: Mapping[tuple[str, str], Any]
+    ) -> Refusal | None:
+        if self._is_bot(joiner):
+            return None
+        others = [
+            key[1]
+            for key, member in state_events.items()
+            if key[0] == "m.room.member"
+            and key[1] != joiner
+            and member.content.get("membership") in ("join", "invite")
+        ]
+        roles = await self.facts.roles([joiner, *others])
+        if roles is None:
+            return Refusal("facts-unavailable")
+        return decide_join(
+            self._kind(joiner, roles.get(joiner)),
+            [self._kind(user, roles.get(user)) for user in others],
+        )
+
+    # --- user directory -------------------------------------------------------------------
     async def check_username_for_spam(self, user_profile: UserProfile, requester_id: str) -> bool:
         """True hides the user from the requester's user-directory search."""
         return not shown_in_user_directory(user_profile["user_id"], self.visible)
@@ -100,10 +298,15 @@ class PolicyModule:
     def parse_config(config: dict[str, Any]) -> PolicyConfig:
         if not isinstance(config, dict):
             raise ConfigError("the messenger policy module config must be a mapping")
-        unknown = set(config) - set(_KEYS)
+        unknown = set(config) - {*_KEYS, "insurer_domains"}
         if unknown:
             raise ConfigError(f"unknown key(s) {sorted(unknown)}; allowed: {', '.join(_KEYS)}")
         for key in _KEYS:
             if not isinstance(config.get(key), str) or not config[key]:
                 raise ConfigError(f"{key} must be a non-empty string", path=[key])
-        return PolicyConfig(**{key: config[key] for key in _KEYS})
+        domains = config.get("insurer_domains", [])
+        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+            raise ConfigError("insurer_domains must be a list of domains", path=["insurer_domains"])
+        return PolicyConfig(
+            **{key: config[key] for key in _KEYS}, insurer_domains=frozenset(domains)
+        )

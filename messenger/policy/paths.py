@@ -2,4 +2,7 @@
 
 STATUS_PATH = "/_synapse/client/messenger/policy"
 REFRESH_PATH = "/_synapse/client/messenger/policy/refresh"
+POLICY_PREFIX = "/_messenger/policy/"
 VISIBLE_PATH = "/_messenger/policy/v1/visible-practices"
+INVITE_FACTS_PATH = "/_messenger/policy/v1/invite-facts"
+ROLES_PATH = "/_messenger/policy/v1/roles"

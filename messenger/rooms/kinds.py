@@ -12,7 +12,8 @@ class RoomKind(enum.StrEnum):
     SERVICE = "service"  # patient <-> service bot
     INSURER = "insurer"  # patient <-> insurer desk bot
     AGENT = "agent"  # desk bot <-> agents
-    CHAT = "chat"  # any other room; care chats are classified by the chat-request flow
+    CARE = "care"  # patient <-> practice (marked at creation, or when a chat request is accepted)
+    CHAT = "chat"  # any other room
 
 
 def kind_from_creation(content: dict[str, Any]) -> RoomKind:

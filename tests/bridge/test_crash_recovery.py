@@ -12,7 +12,7 @@ async def test_events_queued_while_appservice_is_dead_are_processed_exactly_once
     system: System, e2e_user
 ) -> None:
     patient = await e2e_user(system.add_account("patient", "Crash Patient"))
-    practice = await e2e_user(system.add_account("practice", "Praxis Crash"))
+    practice = await e2e_user(system.add_listed_practice("Praxis Crash"))
     room = await patient.create_encrypted_room(invite=[practice.user_id])
     await practice.wait_for(lambda: room in practice.invites)
     await practice.join(room)

@@ -71,7 +71,7 @@ async def test_batch_counts_messages_per_room_and_member(fresh_db: Database) -> 
             _message(9, sender="@b:x"),
         ],
     )
-    assert await InboxWorker(fresh_db, RoomRegistry("_messenger_")).drain() == 8
+    assert await InboxWorker(fresh_db, [RoomRegistry("_messenger_")]).drain() == 8
     async with fresh_db.transaction() as conn:
         room = await registry.get_room(conn, "!r:x")
         members = {m.user_id: m for m in await registry.members(conn, "!r:x")}
@@ -83,7 +83,7 @@ async def test_batch_counts_messages_per_room_and_member(fresh_db: Database) -> 
 async def test_an_event_that_breaks_the_handler_is_skipped_alone(fresh_db: Database) -> None:
     await fresh_db.migrate()
     await _store(fresh_db, "1", [_join("@a:x"), _message(1), _message(2), _message(3)])
-    await InboxWorker(fresh_db, _FailsOn("$m2")).drain()
+    await InboxWorker(fresh_db, [_FailsOn("$m2")]).drain()
     async with fresh_db.transaction() as conn:
         room = await registry.get_room(conn, "!r:x")
         failures = await inbox.failures(conn)
@@ -98,7 +98,7 @@ async def test_two_workers_process_each_event_exactly_once(fresh_db: Database) -
     await _store(fresh_db, "0", [_join("@a:x")])
     for txn in range(1, 6):
         await _store(fresh_db, str(txn), [_message(txn * 100 + n) for n in range(100)])
-    first, second = (InboxWorker(fresh_db, RoomRegistry("_messenger_")) for _ in range(2))
+    first, second = (InboxWorker(fresh_db, [RoomRegistry("_messenger_")]) for _ in range(2))
     await asyncio.gather(first.drain(), second.drain())
     assert first.processed + second.processed == 501
     async with fresh_db.transaction() as conn:

@@ -108,3 +108,9 @@ async def set_language(conn: AsyncConnection, user_id: UserID, language: str) ->
     await conn.execute(
         accounts.update().where(accounts.c.user_id == user_id).values(language=language)
     )
+
+
+async def kvnr_digest_of(conn: AsyncConnection, user_id: str) -> str | None:
+    row = await conn.execute(sa.select(accounts.c.kvnr_digest).where(accounts.c.user_id == user_id))
+    value = row.scalar_one_or_none()
+    return str(value) if value else None

@@ -413,3 +413,18 @@ async def search(
     name_words = [term for group in spec.groups for term, _prefix in group]
     tiered = bool(spec.groups) and await any_name_starts_with(conn, name_words)
     return (await _matches(conn, spec, tiered, where, params, wanted))[offset:]
+
+
+async def practice_reach(conn: AsyncConnection, matrix_id: str) -> tuple[bool, bool]:
+    """(in the directory at all, visible to patients = listed, accepting, active, not hidden)."""
+    row = (
+        await conn.execute(
+            sa.text(
+                f"SELECT MAX(CASE WHEN {_VISIBLE} THEN 1 ELSE 0 END) AS visible, COUNT(*) AS n "
+                "FROM providers p LEFT JOIN provider_settings s ON s.matrix_id = p.matrix_id "
+                "WHERE p.matrix_id = :m"
+            ),
+            {"m": matrix_id},
+        )
+    ).one()
+    return bool(row.n), bool(row.visible)

@@ -48,6 +48,10 @@ async def record_creation(
     )
 
 
+async def set_kind(conn: AsyncConnection, room_id: str, kind: str) -> None:
+    await conn.execute(rooms.update().where(rooms.c.room_id == room_id).values(kind=kind))
+
+
 async def mark_encrypted(conn: AsyncConnection, room_id: str) -> None:
     await conn.execute(rooms.update().where(rooms.c.room_id == room_id).values(encrypted=True))
 
