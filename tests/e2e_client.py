@@ -144,14 +144,13 @@ class E2EUser:
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
         """A raw client-server call with this user's token: (status, JSON body)."""
-        async with aiohttp.ClientSession() as session:
-            async with session.request(
-                method,
-                self.client.homeserver + path,
-                json=body,
-                headers={"Authorization": f"Bearer {self.client.access_token}"},
-            ) as response:
-                return response.status, await response.json(content_type=None)
+        async with aiohttp.ClientSession() as session, session.request(
+            method,
+            self.client.homeserver + path,
+            json=body,
+            headers={"Authorization": f"Bearer {self.client.access_token}"},
+        ) as response:
+            return response.status, await response.json(content_type=None)
 
     async def open_service_room(self, room_id: str) -> Received:
         """Join the service room the bot invited us to; returns the greeting."""

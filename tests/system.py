@@ -203,14 +203,13 @@ class System:
     async def admin_api(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
-        async with aiohttp.ClientSession() as session:
-            async with session.request(
-                method,
-                self.as_url + "/_messenger/admin/v1" + path,
-                json=body,
-                headers={"Authorization": f"Bearer {self.settings.secrets.admin_api_token}"},
-            ) as response:
-                return response.status, await response.json(content_type=None)
+        async with aiohttp.ClientSession() as session, session.request(
+            method,
+            self.as_url + "/_messenger/admin/v1" + path,
+            json=body,
+            headers={"Authorization": f"Bearer {self.settings.secrets.admin_api_token}"},
+        ) as response:
+            return response.status, await response.json(content_type=None)
 
     def files_containing(self, needles: list[str], pattern: str = "**/*") -> list[str]:
         """Files of the data dir (glob `pattern`) that contain any needle, as "path: needle".

@@ -43,16 +43,16 @@ class PermissionConfig:
 
 def _names(content: Mapping[str, Any], key: str) -> frozenset[str]:
     value = content.get(key, {})
-    if not isinstance(value, dict):
+    if not isinstance(value, Mapping):  # Synapse hands out frozen mappings
         raise PermissionConfigError(f"{key} must be an object whose keys are the exceptions")
     return frozenset(str(k) for k in value)
 
 
 def _groups(value: object) -> frozenset[str]:
     """gematik's Pro schema: a list of {"groupName": ...}; plain names are accepted too."""
-    if not isinstance(value, list):
+    if not isinstance(value, list | tuple):  # frozen by Synapse: a tuple
         raise PermissionConfigError(_GROUP_SHAPE)
-    names = [item.get("groupName") if isinstance(item, dict) else item for item in value]
+    names = [item.get("groupName") if isinstance(item, Mapping) else item for item in value]
     if not all(isinstance(name, str) for name in names):
         raise PermissionConfigError("every groupExceptions entry needs a groupName string")
     return frozenset(str(name) for name in names)

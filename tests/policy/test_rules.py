@@ -130,7 +130,7 @@ def test_bots_are_never_refused() -> None:
             {"initial_state": [{"type": "m.room.join_rules", "content": {"join_rule": "knock"}}]},
             "no-public-or-knock-rooms",
             403,
-        ),  # fmt: skip
+        ),
         (
             {
                 "initial_state": [
@@ -142,7 +142,7 @@ def test_bots_are_never_refused() -> None:
             },
             "no-world-readable-history",
             403,
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_room_creation_shapes(config: dict[str, object], expected: str, status: int) -> None:
@@ -178,3 +178,17 @@ def test_every_refusal_reads_in_german_and_english() -> None:
     text = reason_text(decide_room_config({"preset": "public_chat"}))  # type: ignore[arg-type]
     german, english = text.split(" / ")
     assert "Öffentliche" in german and "Public" in english
+
+
+def test_permission_settings_as_synapse_hands_them_out_frozen() -> None:
+    from types import MappingProxyType
+
+    frozen = MappingProxyType(
+        {
+            "defaultSetting": "allow all",
+            "userExceptions": MappingProxyType({P: MappingProxyType({})}),
+            "groupExceptions": (MappingProxyType({"groupName": "isInsuredPerson"}),),
+        }
+    )
+    config = parse(frozen, pro=True)
+    assert config is not None and P in config.users and config.insured_group
