@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -144,13 +143,10 @@ class E2EUser:
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
         """A raw client-server call with this user's token: (status, JSON body)."""
-        async with aiohttp.ClientSession() as session, session.request(
-            method,
-            self.client.homeserver + path,
-            json=body,
-            headers={"Authorization": f"Bearer {self.client.access_token}"},
-        ) as response:
-            return response.status, await response.json(content_type=None)
+        from tests.system import json_request
+
+        url = self.client.homeserver + path
+        return await json_request(method, url, self.client.access_token, body)
 
     async def open_service_room(self, room_id: str) -> Received:
         """Join the service room the bot invited us to; returns the greeting."""

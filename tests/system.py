@@ -63,7 +63,22 @@ def messenger_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess
 REMOTE_INSURER = "andere-kasse.example"
 
 
-def init_data_dir(data_dir: Path, extra: dict[str, Any] | None = None) -> Settings:
+async def json_request(
+    method: str, url: str, token: str, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    """One HTTP call with a bearer token: (status, JSON body)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as response,
+    ):
+        return response.status, await response.json(content_type=None)
+
+
+def init_data_dir(
+    data_dir: Path, extra: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None
+) -> Settings:
     messenger_cli(
         "init",
         "--data-dir",
@@ -79,6 +94,7 @@ def init_data_dir(data_dir: Path, extra: dict[str, Any] | None = None) -> Settin
     # small limits so the tests reach them; a remote insurer domain for the federation rule
     config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
+    config.update(overrides or {})
     path.write_text(yaml.safe_dump(config))
     return load_settings(data_dir)
 
@@ -131,9 +147,14 @@ class Process:
 class System:
     """Synapse + appservice for the test session."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        extra: dict[str, Any] | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.data_dir = data_dir
-        self.settings = init_data_dir(data_dir)
+        self.settings = init_data_dir(data_dir, extra, overrides)
         cfg = self.settings.config
         self.hs_url = cfg.homeserver.client_url
         self.as_url = cfg.appservice.url
@@ -203,12 +224,15 @@ class System:
     async def admin_api(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
-        async with aiohttp.ClientSession() as session, session.request(
-            method,
-            self.as_url + "/_messenger/admin/v1" + path,
-            json=body,
-            headers={"Authorization": f"Bearer {self.settings.secrets.admin_api_token}"},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                method,
+                self.as_url + "/_messenger/admin/v1" + path,
+                json=body,
+                headers={"Authorization": f"Bearer {self.settings.secrets.admin_api_token}"},
+            ) as response,
+        ):
             return response.status, await response.json(content_type=None)
 
     def files_containing(self, needles: list[str], pattern: str = "**/*") -> list[str]:

@@ -97,10 +97,20 @@ async def test_room_shape_rules(system: System, e2e_user: Any) -> None:
         {"preset": "public_chat"},
         {"visibility": "public"},
         {"initial_state": [{"type": "m.room.encryption", "state_key": "", "content": {}}]},
-        {"initial_state": [{"type": "m.room.join_rules", "state_key": "",
-                            "content": {"join_rule": "knock"}}]},  # fmt: skip
-        {"initial_state": [{"type": "m.room.history_visibility", "state_key": "",
-                            "content": {"history_visibility": "world_readable"}}]},  # fmt: skip
+        {
+            "initial_state": [
+                {"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}
+            ]
+        },
+        {
+            "initial_state": [
+                {
+                    "type": "m.room.history_visibility",
+                    "state_key": "",
+                    "content": {"history_visibility": "world_readable"},
+                }
+            ]
+        },
     ):
         status, body = await patient.api("POST", CREATE, config)
         assert status == 403, (config, body)
@@ -128,7 +138,9 @@ async def test_room_shape_rules(system: System, e2e_user: Any) -> None:
     _, rules = await patient.api("GET", rooms_path(room, "state/m.room.join_rules/"))
     assert rules["join_rule"] == "invite"
     status, _ = await patient.api(
-        "PUT", rooms_path(room, "state/m.room.history_visibility/"), {"history_visibility": "joined"}
+        "PUT",
+        rooms_path(room, "state/m.room.history_visibility/"),
+        {"history_visibility": "joined"},
     )
     assert status == 200  # allowed changes still work
 

@@ -1,0 +1,148 @@
+"""Benchmark: what the policy module adds to an invite, module on vs. off, in one run.
+
+Starts a real Synapse + `messenger serve` twice: once as configured (policy module loaded), once
+with `homeserver.extra: {modules: []}` (no module). In each, one patient creates N encrypted rooms
+and invites a different listed practice into each (directory entries imported beforehand; the
+request limits are raised for the run), one invite at a time. Reported:
+- invite round trip p50/p99 (POST /rooms/{id}/invite) with and without the module, and the
+  difference (what a client feels);
+- the module's own decision time p50/p99 (facts from the appservice + rules), from its status
+  resource, which is the latency the module adds inside Synapse.
+
+Run: .venv/bin/python -m bench.policy_invite [--invites 1000] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from messenger.policy.paths import STATUS_PATH
+from tests.system import System, messenger_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
+    data = base / ("on" if module else "off")
+    system = System(
+        data,
+        extra=None if module else {"modules": []},
+        overrides={"chat_requests": {"max_open_per_patient": 100, "max_per_day": 1000}},
+    )
+    server = system.settings.config.homeserver.server_name
+    rows = ["id,matrix_id,name,specialty,street,postcode,city"]
+    rows += [
+        f"b{n},@bench-praxis-{n}:{server},Praxis Bench {n},Allgemeinmedizin,Weg {n},10115,Berlin"
+        for n in range(invites)
+    ]
+    listing = data / "bench.csv"
+    listing.write_text("\n".join(rows) + "\n")
+    messenger_cli("directory", "import", str(listing), "--data-dir", str(data))
+    await system.start()
+    try:
+        patient = system.add_account("patient", "Bench Patient")
+        async with aiohttp.ClientSession() as session:
+            login = await session.post(
+                system.hs_url + "/_matrix/client/v3/login",
+                json={"type": "m.login.password", "password": patient["password"],
+                      "identifier": {"type": "m.id.user", "user": patient["user_id"]}},
+            )  # fmt: skip
+            token = (await login.json())["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            times: list[float] = []
+            refused = 0
+            for n in range(invites):
+                created = await session.post(
+                    system.hs_url + "/_matrix/client/v3/createRoom", json={}, headers=headers
+                )
+                room = (await created.json())["room_id"]
+                started = time.perf_counter()
+                answer = await session.post(
+                    system.hs_url + f"/_matrix/client/v3/rooms/{quote(room)}/invite",
+                    json={"user_id": f"@bench-praxis-{n}:{server}"},
+                    headers=headers,
+                )
+                times.append(time.perf_counter() - started)
+                if answer.status != 200:
+                    refused += 1
+                    if refused == 1:
+                        print("refused:", answer.status, await answer.text())
+            decisions: dict[str, Any] = {}
+            if module:
+                status = await session.get(system.hs_url + STATUS_PATH)
+                decisions = (await status.json())["invite_decisions"]
+        return {
+            "p50": _quantile(times, 0.5) * 1000,
+            "p99": _quantile(times, 0.99) * 1000,
+            "mean": statistics.mean(times) * 1000,
+            "refused": refused,
+            "decisions": decisions,
+        }
+    finally:
+        await system.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invites", type=int, default=1000)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench-policy-"))
+    try:
+        off = await _run(False, args.invites, base)
+        on = await _run(True, args.invites, base)
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
+    d = on["decisions"]
+    table = "\n".join(
+        [
+            f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, SQLite; {args.invites} invites each "
+            "(`.venv/bin/python -m bench.policy_invite --write`).",
+            "",
+            "| | p50 ms | p99 ms | mean ms | refused |",
+            "|---|---:|---:|---:|---:|",
+            f"| invite, module off | {off['p50']:.2f} | {off['p99']:.2f} | {off['mean']:.2f} "
+            f"| {off['refused']} |",
+            f"| invite, module on | {on['p50']:.2f} | {on['p99']:.2f} | {on['mean']:.2f} "
+            f"| {on['refused']} |",
+            f"| difference (on − off) | {on['p50'] - off['p50']:.2f} | "
+            f"{on['p99'] - off['p99']:.2f} | {on['mean'] - off['mean']:.2f} | |",
+            f"| module decision (inside Synapse) | {d.get('p50_ms', 0):.2f} | "
+            f"{d.get('p99_ms', 0):.2f} | | |",
+        ]
+    )
+    print(table)
+    if args.write:
+        target = ROOT / "BENCHMARKS.md"
+        text = target.read_text()
+        block = f"<!-- policy:start -->\n{table}\n<!-- policy:end -->"
+        if "<!-- policy:start -->" in text:
+            text = re.sub(r"<!-- policy:start -->.*<!-- policy:end -->", block, text, flags=re.S)
+        else:
+            text += "\n## Policy decision on invites\n\n" + block + "\n"
+        target.write_text(text)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
