@@ -1,9 +1,9 @@
 """Benchmark: what the policy module adds to an invite, module on vs. off, in one run.
 
 Starts a real Synapse + `messenger serve` twice: once as configured (policy module loaded), once
-with `homeserver.extra: {modules: []}` (no module). In each, one patient creates N encrypted rooms
-and invites a different listed practice into each (directory entries imported beforehand; the
-request limits are raised for the run), one invite at a time. Reported:
+with `homeserver.extra: {modules: []}` (no module). In each, patients (100 invites each, the
+highest open-request limit) create N encrypted rooms and invite a different listed practice
+into each (directory entries imported beforehand), one invite at a time. Reported:
 - invite round trip p50/p99 (POST /rooms/{id}/invite) with and without the module, and the
   difference (what a client feels);
 - the module's own decision time p50/p99 (facts from the appservice + rules), from its status
@@ -34,6 +34,7 @@ from messenger.policy.paths import STATUS_PATH
 from tests.system import System, messenger_cli
 
 ROOT = Path(__file__).resolve().parent.parent
+PER_PATIENT = 100
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -59,18 +60,20 @@ async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
     messenger_cli("directory", "import", str(listing), "--data-dir", str(data))
     await system.start()
     try:
-        patient = system.add_account("patient", "Bench Patient")
         async with aiohttp.ClientSession() as session:
-            login = await session.post(
-                system.hs_url + "/_matrix/client/v3/login",
-                json={"type": "m.login.password", "password": patient["password"],
-                      "identifier": {"type": "m.id.user", "user": patient["user_id"]}},
-            )  # fmt: skip
-            token = (await login.json())["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            tokens = []
+            for k in range(-(-invites // PER_PATIENT)):  # open-request limit: 100 per patient
+                patient = system.add_account("patient", f"Bench Patient {k}")
+                login = await session.post(
+                    system.hs_url + "/_matrix/client/v3/login",
+                    json={"type": "m.login.password", "password": patient["password"],
+                          "identifier": {"type": "m.id.user", "user": patient["user_id"]}},
+                )  # fmt: skip
+                tokens.append((await login.json())["access_token"])
             times: list[float] = []
             refused = 0
             for n in range(invites):
+                headers = {"Authorization": f"Bearer {tokens[n // PER_PATIENT]}"}
                 created = await session.post(
                     system.hs_url + "/_matrix/client/v3/createRoom", json={}, headers=headers
                 )
