@@ -48,12 +48,20 @@ class NoticeCourier:
     async def send_pending(self, runtime: BotRuntime) -> int:
         async with self._db.reading() as conn:
             pending = await store.unsent_notices(conn)
+        sent = 0
         for notice in pending:
             body = text(notice.text_key, notice.language or self._default_language, **notice.args)
-            await runtime.send_notice(RoomID(notice.room_id), body, txn_id=f"notice-{notice.id}")
+            try:  # one room that cannot take a notice must not hold up the others
+                await runtime.send_notice(
+                    RoomID(notice.room_id), body, txn_id=f"notice-{notice.id}"
+                )
+            except Exception as error:
+                log.warning("notice %d not sent yet: %s", notice.id, error)
+                continue
             async with self._db.transaction() as conn:
                 await store.mark_sent(conn, notice.id, now_ms())
+            sent += 1
         if pending:
             async with self._db.transaction() as conn:
                 await store.prune_notices(conn, now_ms() - KEEP_SENT_MS)
-        return len(pending)
+        return sent
