@@ -51,7 +51,9 @@ class App:
             self.db,
             [
                 RoomRegistry(cfg.appservice.namespace_prefix),
-                ChatRequestTracker(duration_ms(cfg.chat_requests.expire_after)),
+                ChatRequestTracker(
+                    duration_ms(cfg.chat_requests.expire_after), cfg.appservice.namespace_prefix
+                ),
             ],
             on_processed=self.bot.notices.wake,
         )

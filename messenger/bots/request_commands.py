@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from messenger.accounts.roles import name_of
 from messenger.bots.commands import Command
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.texts import REQUEST_STATES, text
@@ -27,7 +28,14 @@ class RequestCommands:
     def __init__(self, db: Database, requests: ChatRequestHandler) -> None:
         self._db = db
         self._requests = requests
-        self.hits: dict[RoomID, dict[int, str]] = {}  # hit number shown in a room -> Matrix ID
+        self._hits: dict[RoomID, dict[int, str]] = {}  # hit number shown in a room -> Matrix ID
+
+    def remember_hits(self, room: RoomID, first: int, matrix_ids: list[str]) -> None:
+        """What a search page showed, numbered from `first`; a new search (first == 1)
+        replaces the earlier numbers, "mehr" adds to them."""
+        shown = self._hits.setdefault(room, {}) if first > 1 else {}
+        shown.update({first + i: matrix_id for i, matrix_id in enumerate(matrix_ids)})
+        self._hits[room] = shown
 
     async def handle(
         self, runtime: BotRuntime, room: RoomID, owner: AccountRow, command: Command, lang: str
@@ -50,7 +58,7 @@ class RequestCommands:
         self, runtime: BotRuntime, room: RoomID, owner: AccountRow, number: int, reason: str,
         lang: str,
     ) -> None:  # fmt: skip
-        practice = self.hits.get(room, {}).get(number)
+        practice = self._hits.get(room, {}).get(number)
         if practice is None:
             await runtime.send_notice(room, text("request_no_hit", lang, number=str(number)))
             return
@@ -87,8 +95,7 @@ class RequestCommands:
             lines = []
             for row in rows:
                 other = row.patient_id if owner.role is Role.PRACTICE else row.practice_id
-                names = await directory_store.by_matrix_id(conn, other)
-                name = names[0].name if names else other
+                name = await name_of(conn, other)
                 lines.append(f"Nr. {row.id}: {name} — {states[row.state]} ({_day(row.created_at)})")
         if owner.role is Role.PRACTICE:
             key = "requests_practice" if lines else "requests_practice_none"
@@ -105,8 +112,7 @@ class RequestCommands:
             await runtime.send_notice(room, text(refused.key, lang, number=str(number)))
             return
         async with self._db.reading() as conn:
-            names = await directory_store.by_matrix_id(conn, request.practice_id)
-        name = names[0].name if names else request.practice_id
+            name = await name_of(conn, request.practice_id)
         await runtime.send_notice(
             room, text("request_withdrawn", lang, number=str(number), practice=name)
         )
@@ -141,7 +147,7 @@ class RequestCommands:
             return
         async with self._db.reading() as conn:
             entries = await directory_store.by_matrix_id(conn, practice)
-        self.hits[room] = {1: practice}
+        self.remember_hits(room, 1, [practice])
         line = hit_line(1, entries[0]) if entries else f"1. {practice}"
         await runtime.send_notice(room, text("code_redeemed", lang, hit=line))
 

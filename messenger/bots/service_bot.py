@@ -170,9 +170,7 @@ class ServiceBot(Bot):
             return
         page, more = rows[:PAGE], len(rows) > PAGE
         hits = "\n".join(hit_line(offset + i + 1, row) for i, row in enumerate(page))
-        shown = self._requests.hits.setdefault(room_id, {}) if offset else {}
-        shown.update({offset + i + 1: row.matrix_id for i, row in enumerate(page)})
-        self._requests.hits[room_id] = shown
+        self._requests.remember_hits(room_id, offset + 1, [row.matrix_id for row in page])
         message = text("search_results", language, query=wanted, hits=hits)
         if more:
             message += "\n\n" + text("search_more_hint", language)

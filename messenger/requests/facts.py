@@ -1,7 +1,6 @@
 """Handler: the facts our Synapse module asks for before it decides an invite or a join.
 
-Roles come from our accounts (patients, practices, agents), our bot namespace and the provider
-directory (a practice may have no account here, e.g. on another TI-Messenger server).
+Roles as `accounts/roles.py` defines them.
 """
 
 from __future__ import annotations
@@ -10,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from messenger.accounts.roles import role_of
 from messenger.config import ChatRequestsSection
 from messenger.db.database import Database, now_ms
-from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import chat_requests as store
 from messenger.db.stores import directory as directory_store
-from messenger.ids import Role, localpart
+from messenger.ids import Role
 
 MAX_USERS = 1000
 
@@ -27,13 +26,7 @@ class PolicyFacts:
         self._limits = limits
 
     async def _role(self, conn: AsyncConnection, user: str) -> str | None:
-        if localpart(user).startswith(self._bot_prefix):
-            return "bot"
-        account = await accounts_store.get(conn, user)
-        if account is not None:
-            return account.role.value
-        known, _visible = await directory_store.practice_reach(conn, user)
-        return Role.PRACTICE.value if known else None
+        return await role_of(conn, user, self._bot_prefix)
 
     async def roles(self, users: list[str]) -> dict[str, str | None]:
         async with self._db.reading() as conn:

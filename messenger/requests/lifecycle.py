@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from messenger.accounts.roles import name_of, role_of
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import chat_requests as store
-from messenger.db.stores import directory as directory_store
 from messenger.db.stores import registry as registry_store
 from messenger.ids import Role
 from messenger.rooms.envelope import Envelope
@@ -24,8 +24,9 @@ from messenger.rooms.kinds import RoomKind
 
 
 class ChatRequestTracker:
-    def __init__(self, expire_after_ms: int) -> None:
+    def __init__(self, expire_after_ms: int, bot_prefix: str) -> None:
         self._expire_after_ms = expire_after_ms
+        self._bot_prefix = bot_prefix
 
     async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
         for event in events:
@@ -57,20 +58,20 @@ class ChatRequestTracker:
             await tell(conn, request, "request_withdrawn", "request_withdrawn_practice", at)
 
     async def _invited(self, conn: AsyncConnection, event: Envelope, practice: str) -> None:
-        inviter = await accounts_store.get(conn, event.sender)
-        if inviter is None or inviter.role is not Role.PATIENT:
+        if await role_of(conn, event.sender, self._bot_prefix) != Role.PATIENT.value:
             return
-        if not await _is_practice(conn, practice):
+        if await role_of(conn, practice, self._bot_prefix) != Role.PRACTICE.value:
             return
         room = await registry_store.get_room(conn, event.room_id)
         if room is not None and room.kind not in (RoomKind.CHAT.value, RoomKind.CARE.value):
             return
         at = event.origin_server_ts
+        patient = event.sender
         if not await store.open_request(
-            conn, event.room_id, inviter.user_id, practice, at, at + self._expire_after_ms
+            conn, event.room_id, patient, practice, at, at + self._expire_after_ms
         ):
             return
-        await store.use_grant(conn, inviter.user_id, practice)
+        await store.use_grant(conn, patient, practice)
         request = await store.by_room(conn, event.room_id)
         assert request is not None
         await tell(conn, request, "request_sent", "request_received", at)
@@ -84,22 +85,12 @@ async def tell(
     at: int,
 ) -> None:
     """Queue notices for the patient and (if it has an account here) the practice."""
-    patient = await accounts_store.get(conn, request.patient_id)
-    names = await directory_store.by_matrix_id(conn, request.practice_id)
     args = {
         "number": str(request.id),
-        "practice": names[0].name if names else request.practice_id,
-        "patient": patient.display_name if patient else request.patient_id,
+        "practice": await name_of(conn, request.practice_id),
+        "patient": await name_of(conn, request.patient_id),
     }
     if patient_key is not None:
         await store.add_notice(conn, request.patient_id, patient_key, args, at)
     if practice_key is not None and await accounts_store.get(conn, request.practice_id):
         await store.add_notice(conn, request.practice_id, practice_key, args, at)
-
-
-async def _is_practice(conn: AsyncConnection, user: str) -> bool:
-    account = await accounts_store.get(conn, user)
-    if account is not None:
-        return account.role is Role.PRACTICE
-    known, _visible = await directory_store.practice_reach(conn, user)
-    return known

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from messenger.db.stores import accounts as accounts_store
+from messenger.accounts.roles import role_of
 from messenger.db.stores import registry as registry_store
-from messenger.ids import localpart
 from messenger.rooms.activity import fold_messages
 from messenger.rooms.envelope import Envelope
 from messenger.rooms.kinds import RoomKind, kind_from_creation
-
-BOT_ROLE = "bot"
 
 
 class RoomRegistry:
     def __init__(self, bot_prefix: str) -> None:
         self._bot_prefix = bot_prefix
-
-    async def _role(self, conn: AsyncConnection, user: str) -> str | None:
-        if localpart(user).startswith(self._bot_prefix):
-            return BOT_ROLE
-        account = await accounts_store.get(conn, user)
-        return account.role.value if account else None
 
     async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
         """Apply events (in arrival order) in the caller's transaction, which also marks them
@@ -53,7 +44,7 @@ class RoomRegistry:
         elif event.type == "m.room.member" and event.state_key:
             membership = event.content.get("membership")
             if isinstance(membership, str):
-                role = await self._role(conn, event.state_key)
+                role = await role_of(conn, event.state_key, self._bot_prefix)
                 await registry_store.record_membership(
                     conn, event.room_id, event.state_key, role, membership, at
                 )

@@ -66,6 +66,9 @@ async def test_request_from_any_client_accepted_then_encrypted_chat(
     number = re.search(r"Nr\. (\d+)", sent.body).group(1)  # type: ignore[union-attr]
     await practice.wait_for_message(practice.service_room, f"Neue Chat-Anfrage Nr. {number}")
     assert (await request_state(system, room, "pending")).practice_id == practice.user_id
+    await practice.send_text(practice.service_room, "anfragen")
+    listing = await practice.wait_for_message(practice.service_room, "Offene Chat-Anfragen")
+    assert f"Nr. {number}: Erika Muster — offen" in listing.body
 
     await practice.wait_for(lambda: room in practice.invites)
     await practice.join(room)
