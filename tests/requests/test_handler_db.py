@@ -71,3 +71,25 @@ async def test_counts_and_single_transition(fresh_db: Database) -> None:
         assert not await store.decide(conn, first.id, store.DECLINED, at)  # no longer pending
         assert await store.counts(conn, P1, at - store.DAY_MS) == (1, 2)
         assert [r.room_id for r in await store.due(conn, at + 11)] == ["!b"]
+
+
+async def test_a_notice_that_fails_waits_and_holds_up_nobody(fresh_db: Database) -> None:
+    from messenger.db.stores import accounts
+    from messenger.ids import Role, RoomID, UserID
+
+    await fresh_db.migrate()
+    at = now_ms()
+    async with fresh_db.transaction() as conn:
+        await accounts.insert(conn, user_id=UserID(P1), role=Role.PATIENT, display_name="P",
+                              kvnr_digest=None, created_at=at)  # fmt: skip
+        await accounts.set_service_room(conn, UserID(P1), RoomID("!service"))
+        await store.add_notice(conn, P1, "request_sent", {"number": "1"}, at)
+        await store.add_notice(conn, P1, "request_sent", {"number": "2"}, at)
+        await store.add_notice(conn, "@nobody:x", "request_sent", {}, at)  # no service room
+        first, second = await store.unsent_notices(conn, at)
+        assert (first.room_id, first.args, second.args) == ("!service", {"number": "1"},
+                                                             {"number": "2"})  # fmt: skip
+        assert await store.postpone_notice(conn, first.id, at) == 5_000
+        assert [n.id for n in await store.unsent_notices(conn, at)] == [second.id]
+        assert [n.id for n in await store.unsent_notices(conn, at + 5_000)] == [first.id, second.id]
+        assert await store.postpone_notice(conn, first.id, at) == 10_000  # doubling

@@ -279,12 +279,17 @@ async def add_notice(
     )
 
 
-async def unsent_notices(conn: AsyncConnection, limit: int = 50) -> list[Notice]:
-    """Unsent notices of users who have a service room (the others wait until it exists)."""
+async def unsent_notices(conn: AsyncConnection, now: int, limit: int = 50) -> list[Notice]:
+    """Unsent notices due now, of users who have a service room (the others wait until it
+    exists); a notice whose sending failed waits for its next attempt and holds up nobody."""
     rows = await conn.execute(
         sa.select(notice_outbox, accounts.c.service_room_id, accounts.c.language)
         .join(accounts, accounts.c.user_id == notice_outbox.c.user_id)
-        .where(notice_outbox.c.sent_at.is_(None), accounts.c.service_room_id.is_not(None))
+        .where(
+            notice_outbox.c.sent_at.is_(None),
+            notice_outbox.c.next_attempt_at <= now,
+            accounts.c.service_room_id.is_not(None),
+        )
         .order_by(notice_outbox.c.id)
         .limit(limit)
     )
@@ -298,6 +303,24 @@ async def mark_sent(conn: AsyncConnection, notice_id: int, at: int) -> None:
     await conn.execute(
         notice_outbox.update().where(notice_outbox.c.id == notice_id).values(sent_at=at)
     )
+
+
+async def postpone_notice(conn: AsyncConnection, notice_id: int, now: int) -> int:
+    """Count a failed attempt and schedule the next one (5 s, doubling, at most an hour)."""
+    attempts = int(
+        (
+            await conn.execute(
+                sa.select(notice_outbox.c.attempts).where(notice_outbox.c.id == notice_id)
+            )
+        ).scalar_one()
+    )
+    delay: int = min(5_000 * 2**attempts, 3_600_000)
+    await conn.execute(
+        notice_outbox.update()
+        .where(notice_outbox.c.id == notice_id)
+        .values(attempts=attempts + 1, next_attempt_at=now + delay)
+    )
+    return delay
 
 
 async def prune_notices(conn: AsyncConnection, before: int) -> None:

@@ -62,6 +62,8 @@ def upgrade() -> None:
         sa.Column("args", sa.Text, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("sent_at", sa.BigInteger, nullable=True, index=True),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
     )
 
 
