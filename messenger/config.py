@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from messenger.ids import UserID, user_id
 
-_DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)?$")
+_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d|w|y)?$")
 _LOCALPART = re.compile(r"^[a-z0-9._=\-/]+$")
 SECRET_NAMES = (
     "as_token",
@@ -55,7 +55,7 @@ _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
 
 def duration_ms(value: str) -> int:
     """A validated duration ('90s', '14d') in milliseconds; a bare number is milliseconds."""
-    match = re.match(r"^([0-9]+)(ms|s|m|h|d|w|y)?$", value)
+    match = _DURATION.match(value)
     if match is None:
         raise ValueError(f"{value!r} is not a duration")
     return int(match.group(1)) * _UNIT_MS[match.group(2) or "ms"]

@@ -80,8 +80,13 @@ class AdminApi:
         """Run the expiry pass now, optionally as of a later time (`as_of`, ISO 8601 with
         offset): operators catching up after an outage, and tests with a controlled clock."""
         assert self._requests is not None
-        body = await request.json() if request.can_read_body else {}
-        as_of = body.get("as_of") if isinstance(body, dict) else None
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return _error(400, "M_NOT_JSON", 'the body must be JSON, e.g. {"as_of": "…"} or empty')
+        if not isinstance(body, dict):
+            return _error(400, "M_BAD_JSON", "the body must be a JSON object")
+        as_of = body.get("as_of")
         now: int | None = None
         if as_of is not None:
             try:

@@ -151,10 +151,15 @@ class HomeserverClient:
             user_id=user_id,
         )
 
-    async def create_room(self, as_user: UserID, body: dict[str, Any]) -> RoomID:
-        response = await self.as_request(
-            "POST", f"{CLIENT_V3}/createRoom", body=body, user_id=as_user
-        )
+    async def create_room(
+        self, body: dict[str, Any], *, as_user: UserID | None = None, token: str | None = None
+    ) -> RoomID:
+        """As one of our appservice users (`as_user`), or with a user's own `token`."""
+        path = f"{CLIENT_V3}/createRoom"
+        if token is not None:
+            response = await self.request("POST", path, body=body, token=token)
+        else:
+            response = await self.as_request("POST", path, body=body, user_id=as_user)
         return RoomID(response["room_id"])
 
     async def delete_device(self, user: UserID, device: DeviceID) -> None:
@@ -272,10 +277,6 @@ class HomeserverClient:
         finally:
             with contextlib.suppress(MatrixError, HomeserverUnreachable):
                 await self.logout(token)
-
-    async def create_room_with_token(self, token: str, body: dict[str, Any]) -> RoomID:
-        response = await self.request("POST", f"{CLIENT_V3}/createRoom", body=body, token=token)
-        return RoomID(response["room_id"])
 
     async def kick(self, token: str, room: RoomID, user: UserID, reason: str) -> None:
         await self.request(

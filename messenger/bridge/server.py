@@ -63,8 +63,9 @@ class TransactionServer:
         app.router.add_get(APP_PREFIX + "/thirdparty/location/{protocol}", self.no_locations)
         app.router.add_get("/_messenger/health", self.health)
         app.router.add_get(VISIBLE_PATH, self.visible_practices)
-        app.router.add_post(INVITE_FACTS_PATH, self.invite_facts)
-        app.router.add_post(ROLES_PATH, self.roles)
+        if self._facts is not None:
+            app.router.add_post(INVITE_FACTS_PATH, self.invite_facts)
+            app.router.add_post(ROLES_PATH, self.roles)
         if self._admin is not None:
             self._admin.routes(app)
         return app
@@ -94,13 +95,9 @@ class TransactionServer:
 
     async def transaction(self, request: web.Request) -> web.Response:
         txn_id = request.match_info["txn_id"]
-        raw = await request.read()
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return matrix_error(400, "M_NOT_JSON", "Content not JSON")
-        if not isinstance(body, dict):
-            return matrix_error(400, "M_BAD_JSON", "The body must be a JSON object")
+        body = await self._json_object(request)
+        if isinstance(body, web.Response):
+            return body
         events = body.get("events", [])
         if not isinstance(events, list):
             return matrix_error(400, "M_BAD_JSON", "'events' must be a list")
@@ -146,9 +143,10 @@ class TransactionServer:
         return web.json_response({"matrix_ids": await self._directory.visible_matrix_ids()})
 
     async def _json_object(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object, or the Matrix error response to send instead."""
         try:
-            body = await request.json()
-        except ValueError:
+            body = json.loads(await request.read())
+        except ValueError:  # includes UnicodeDecodeError
             return matrix_error(400, "M_NOT_JSON", "Content not JSON")
         if not isinstance(body, dict):
             return matrix_error(400, "M_BAD_JSON", "The body must be a JSON object")
@@ -160,8 +158,9 @@ class TransactionServer:
         if isinstance(body, web.Response):
             return body
         inviter, invitee = body.get("inviter"), body.get("invitee")
-        if not isinstance(inviter, str) or not isinstance(invitee, str) or self._facts is None:
+        if not isinstance(inviter, str) or not isinstance(invitee, str):
             return matrix_error(400, "M_BAD_JSON", "inviter and invitee: Matrix user IDs")
+        assert self._facts is not None
         return web.json_response(await self._facts.invite(inviter, invitee))
 
     async def roles(self, request: web.Request) -> web.Response:
@@ -169,12 +168,9 @@ class TransactionServer:
         if isinstance(body, web.Response):
             return body
         users = body.get("users")
-        if (
-            not isinstance(users, list)
-            or not all(isinstance(u, str) for u in users)
-            or self._facts is None
-        ):
+        if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
             return matrix_error(400, "M_BAD_JSON", "users: a list of Matrix user IDs")
+        assert self._facts is not None
         return web.json_response({"roles": await self._facts.roles(users)})
 
     async def ping(self, _request: web.Request) -> web.Response:

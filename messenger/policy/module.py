@@ -43,6 +43,7 @@ from messenger.policy.timing import DecisionTimes
 log = logging.getLogger(__name__)
 REFRESH_EVERY_MS = 60_000
 _KEYS = ("appservice_id", "bot_prefix", "appservice_url", "as_token", "hs_token")
+CREATION_CHECK_VALID_S = 10.0
 EMERGENCY_TOPIC = (
     "Kein Notfall-Chat: im Notfall 112, ärztlicher Bereitschaftsdienst 116117. / "
     "Not for emergencies: call 112, or 116117 for the on-call doctor."
@@ -97,6 +98,9 @@ class PolicyModule:
         self.visible: frozenset[str] = frozenset()
         self.facts = FactsSource(api.http_client, config.appservice_url, config.hs_token)
         self.decisions = DecisionTimes()
+        # pairs just checked by on_create_room: Synapse asks user_may_invite again for the same
+        # invite moments later; that second question is answered without a second facts fetch
+        self._checked_at_creation: dict[tuple[str, str], float] = {}
         api.register_web_resource(STATUS_PATH, _StatusResource(self))
         api.register_web_resource(REFRESH_PATH, _RefreshResource(self))
         api.register_spam_checker_callbacks(
@@ -194,7 +198,9 @@ class PolicyModule:
     async def user_may_invite(
         self, inviter: str, invitee: str, room_id: str
     ) -> Literal["NOT_SPAM"]:
-        await self._check_invite(inviter, invitee, room_id)
+        until = self._checked_at_creation.pop((inviter, invitee), 0.0)
+        if until < time.monotonic():
+            await self._check_invite(inviter, invitee, room_id)
         return "NOT_SPAM"
 
     async def user_may_publish_room(self, user_id: str, room_id: str) -> Any:
@@ -219,6 +225,11 @@ class PolicyModule:
         invitees = invitees_of(config)
         if invitees:
             await self._check_invite(creator, invitees[0], None)
+            now = time.monotonic()
+            self._checked_at_creation = {
+                pair: until for pair, until in self._checked_at_creation.items() if until > now
+            }
+            self._checked_at_creation[(creator, invitees[0])] = now + CREATION_CHECK_VALID_S
             await self._mark_care_chat(creator, invitees[0], config)
 
     async def _mark_care_chat(self, creator: str, invitee: str, config: dict[str, Any]) -> None:
@@ -282,7 +293,10 @@ class PolicyModule:
             and member.content.get("membership") in ("join", "invite")
         ]
         roles = await self.facts.roles([joiner, *others])
-        if roles is None:
+        if roles is None:  # only an insured joiner can break the rule: let known others in
+            known, role = self.facts.cached_role(joiner)
+            if known and self._kind(joiner, role) is not Kind.INSURED:
+                return None
             return Refusal("facts-unavailable")
         return decide_join(
             self._kind(joiner, roles.get(joiner)),

@@ -71,9 +71,9 @@ class ChatRequestHandler:
         """Create the patient's encrypted chat with the practice and invite it."""
         try:
             async with self._hs.acting_as(await self._admin_token(), patient) as token:
-                return await self._hs.create_room_with_token(
-                    token,
+                return await self._hs.create_room(
                     {"preset": "trusted_private_chat", "is_direct": True, "invite": [practice]},
+                    token=token,
                 )
         except MatrixError as error:
             raise RequestRefused("request_refused", error.error) from None
@@ -81,8 +81,8 @@ class ChatRequestHandler:
             raise RequestRefused("request_failed") from None
 
     async def withdraw(self, patient: UserID, number: int) -> store.ChatRequestRow:
-        """Withdraw the patient's own pending request; the invite is rescinded by `expire_due`
-        (at once, and again after a crash until it is done)."""
+        """Withdraw the patient's own pending request and rescind its invite (if that fails,
+        `rescind_pending` stays set and the expiry pass retries it)."""
         async with self._db.transaction() as conn:
             request = await store.get(conn, number)
             if request is None or request.patient_id != patient:
@@ -90,7 +90,10 @@ class ChatRequestHandler:
             if not await store.decide(conn, request.id, store.WITHDRAWN, now_ms(), rescind=True):
                 raise RequestRefused("request_not_pending")
             await tell(conn, request, None, "request_withdrawn_practice", now_ms())
-        await self.expire_due()
+        try:
+            await self._rescind(request)
+        except (MatrixError, HomeserverUnreachable) as error:
+            log.warning("chat request %d: invite not rescinded yet: %s", request.id, error)
         return request
 
     async def expire_due(self, now: int | None = None) -> ExpiryResult:

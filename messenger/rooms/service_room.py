@@ -14,7 +14,6 @@ async def create_service_room(
     hs: HomeserverClient, bot: UserID, patient: UserID, name: str
 ) -> RoomID:
     return await hs.create_room(
-        bot,
         {
             "preset": "private_chat",
             "is_direct": True,
@@ -32,4 +31,5 @@ async def create_service_room(
             ],
             "power_level_content_override": {"users": {bot: 100, patient: 0}},
         },
+        as_user=bot,
     )

@@ -54,3 +54,17 @@ async def test_openapi_document_is_valid(system: System) -> None:
         spec = await response.json()
     validate(spec)
     assert SEARCH in spec["paths"]
+
+
+async def test_request_expiry_rejects_bad_bodies_and_changes_nothing(system: System) -> None:
+    url = system.as_url + "/_messenger/admin/v1/chat-requests/expire"
+    auth = {"Authorization": f"Bearer {system.settings.secrets.admin_api_token}"}
+    async with aiohttp.ClientSession() as session:
+        for body, errcode in ((b"{not json", "M_NOT_JSON"), (b"[1]", "M_BAD_JSON")):
+            async with session.post(url, data=body, headers=auth) as response:
+                assert response.status == 400
+                assert (await response.json())["errcode"] == errcode
+        async with session.post(url, headers={"Authorization": "Bearer wrong"}) as response:
+            assert response.status == 403
+        async with session.post(url, headers=auth) as response:  # empty body: run now
+            assert response.status == 200 and "expired" in await response.json()
