@@ -12,6 +12,7 @@ from aiohttp import web
 
 from messenger.accounts.handler import AccountHandler
 from messenger.admin.api import AdminApi
+from messenger.bots.leave_commands import LeaveCommands
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.service_bot import ServiceBot
 from messenger.bridge.admin_account import admin_token
@@ -26,6 +27,11 @@ from messenger.ids import localpart
 from messenger.requests.facts import PolicyFacts
 from messenger.requests.handler import ChatRequestHandler
 from messenger.requests.lifecycle import ChatRequestTracker
+from messenger.retention.context import JobContext
+from messenger.retention.leave_prompts import LeavePrompts
+from messenger.retention.runner import JobRunner
+from messenger.retention.scheduler import JobScheduler
+from messenger.retention.thresholds import LeaveThresholds
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
@@ -44,8 +50,17 @@ class App:
         self.requests = ChatRequestHandler(
             self.db, self.hs, self._admin_token, cfg.chat_requests, settings.secrets.kvnr_key
         )
+        self.thresholds = LeaveThresholds(
+            self.db, self.hs, self._admin_token, cfg.retention.leave_prompt_default_months
+        )
+        leave = LeaveCommands(
+            LeavePrompts(
+                self.db, self.hs, self._admin_token, cfg.retention.leave_prompt_default_months
+            ),
+            self.thresholds,
+        )
         self.bot = ServiceBot(
-            self.db, self.directory, self.requests, cfg.insurer.name, cfg.default_language
+            self.db, self.directory, self.requests, cfg.insurer.name, cfg.default_language, leave
         )
         self.inbox = InboxWorker(
             self.db,
@@ -65,7 +80,10 @@ class App:
             self._health,
             AdminApi(settings.secrets.admin_api_token, self.directory, self.requests),
             PolicyFacts(self.db, cfg.appservice.namespace_prefix, cfg.chat_requests),
+            self.thresholds,
         )
+        self.jobs = JobRunner(JobContext(self.db, self.hs, self._admin_token, settings))
+        self.scheduler = JobScheduler(self.jobs, settings.database_url, cfg)
         service = cfg.bots.service
         self.service_bot = BotRuntime(
             user_id=cfg.bot_user_id(service),
@@ -132,20 +150,7 @@ class App:
             log.warning("homeserver ping failed: %s", error)
         await self.service_bot.start()
         self._tasks.append(asyncio.create_task(self._catch_up(), name="catch-up"))
-        self._tasks.append(asyncio.create_task(self._expire_requests(), name="request-expiry"))
-
-    async def _expire_requests(self) -> None:
-        """Every `chat_requests.check_every`: expire overdue requests, rescind ended invites.
-        (Moves onto the job scheduler once it exists.)"""
-        every = duration_ms(self.settings.config.chat_requests.check_every) / 1000
-        while True:
-            try:
-                result = await self.requests.expire_due()
-                if result.expired or result.rescinded or result.failed:
-                    log.info("chat requests: %s", result)
-            except Exception:
-                log.exception("chat-request expiry pass failed; retried next time")
-            await asyncio.sleep(every)
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
 
     async def _catch_up(self) -> None:
         """Service rooms that a crash or an outage left out; one failure does not stop the rest."""

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from messenger.ids import UserID, user_id
 
@@ -182,6 +189,37 @@ class ChatRequestsSection(_Section):
         return _duration(value, "this key")
 
 
+class RetentionSection(_Section):
+    """The job scheduler's jobs: leave prompts, abandoned rooms, chat-request expiry."""
+
+    leave_prompt_default_months: int = Field(6, ge=1, le=60)
+    leave_prompts_at: str = "09:00"  # daily, local time of the insurer (Europe/Berlin)
+    abandoned_rooms_deleted_within: str = "7d"
+    state_only_rooms_after: str = "6w"
+    cleanup_every: str = "1d"
+
+    @field_validator("abandoned_rooms_deleted_within", "state_only_rooms_after", "cleanup_every")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _duration(value, "this key")
+
+    @field_validator("leave_prompts_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
+            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 09:00")
+        return str(value)
+
+    @model_validator(mode="after")
+    def _cleanup_in_time(self) -> RetentionSection:
+        if duration_ms(self.cleanup_every) > duration_ms(self.abandoned_rooms_deleted_within):
+            raise ValueError(
+                "cleanup_every must not be longer than abandoned_rooms_deleted_within, or "
+                "abandoned rooms would not be deleted in time"
+            )
+        return self
+
+
 class PolicySection(_Section):
     """Server-side rules. Users of these remote domains count as insured persons."""
 
@@ -212,6 +250,7 @@ class MessengerConfig(_Section):
     insurer: InsurerSection = InsurerSection()
     chat_requests: ChatRequestsSection = ChatRequestsSection()
     policy: PolicySection = PolicySection()
+    retention: RetentionSection = RetentionSection()
     logging: LoggingSection = LoggingSection()
     secrets: SecretsSection = SecretsSection()
 

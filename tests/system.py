@@ -11,15 +11,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import yaml
 
 from messenger.config import Settings, load_settings
 from messenger.db.database import Database
-from messenger.homeserver.synapse_config import write_synapse_config
+from messenger.homeserver.synapse_config import REGISTRATION, write_synapse_config
 
 FAST_SYNAPSE = {
     "bcrypt_rounds": 4,
@@ -63,6 +65,42 @@ def messenger_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess
 REMOTE_INSURER = "andere-kasse.example"
 
 
+class TimestampService:
+    """A test-only appservice (no URL: it receives nothing) allowed to act as any user, only
+    to send events with an old `origin_server_ts` — Matrix's timestamp massaging, the way an
+    importer writes history. It stands in for months passing; the system under test sees the
+    events exactly as it sees any other."""
+
+    TOKEN = "test-timestamps-as-token"
+
+    @classmethod
+    def write(cls, data_dir: Path) -> Path:
+        path = data_dir / "test-timestamps-registration.yaml"
+        path.write_text(yaml.safe_dump({
+            "id": "test-timestamps", "url": None, "as_token": cls.TOKEN,
+            "hs_token": "test-timestamps-hs-token", "sender_localpart": "test-timestamps",
+            "rate_limited": False,
+            "namespaces": {"users": [{"exclusive": False, "regex": "@.*"}], "rooms": [],
+                           "aliases": []},
+        }))  # fmt: skip
+        return path
+
+    @classmethod
+    async def send(
+        cls, hs_url: str, room: str, sender: str, event_type: str, content: dict[str, Any],
+        ts: int,
+    ) -> str:  # fmt: skip
+        txn = uuid.uuid4().hex
+        status, body = await json_request(
+            "PUT",
+            f"{hs_url}/_matrix/client/v3/rooms/{room}/send/{event_type}/{txn}"
+            f"?user_id={quote(sender)}&ts={ts}",
+            cls.TOKEN, content,
+        )  # fmt: skip
+        assert status == 200, body
+        return str(body["event_id"])
+
+
 async def json_request(
     method: str, url: str, token: str, body: dict[str, Any] | None = None
 ) -> tuple[int, Any]:
@@ -90,7 +128,15 @@ def init_data_dir(
     )
     path = data_dir / "messenger.yaml"
     config = yaml.safe_load(path.read_text())
-    config["homeserver"]["extra"] = {**FAST_SYNAPSE, **(extra or {})}
+    clock = TimestampService.write(data_dir)
+    config["homeserver"]["extra"] = {
+        **FAST_SYNAPSE,
+        # ours plus a test-only appservice that can back-date events (`?ts=`, see below)
+        "app_service_config_files": [str(data_dir / "synapse" / REGISTRATION), str(clock)],
+        **(extra or {}),
+    }
+    # a redacted event's original is pruned at Synapse's next 5-minute check
+    config["homeserver"]["redaction_retention_period"] = "1s"
     # small limits so the tests reach them; a remote insurer domain for the federation rule
     config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}

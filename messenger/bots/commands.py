@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Command:
     # help | language | search | more | listed | accepting | status | request | requests |
-    # withdraw | code | unknown
+    # withdraw | code | threshold | leave | keep | unknown
     name: str
     argument: str = ""
     language_hint: str | None = None  # the language the user wrote the command in
@@ -39,11 +39,37 @@ _LANGUAGES = {
 }
 
 
+_THRESHOLD_WORDS = {"frist": "de", "threshold": "en"}
+_LEAVE_WORDS = {"verlassen": ("leave", "de"), "leave": ("leave", "en"),
+                "behalten": ("keep", "de"), "keep": ("keep", "en")}  # fmt: skip
+_ALL_WORDS = {"alle", "all"}
+
+
+def _leave_or_keep(words: list[str]) -> Command | None:
+    """ "verlassen 2", "verlassen 2 3", "alle verlassen", "verlassen alle" (and keep/behalten);
+    the argument is "all" or the numbers, or what was typed when it is neither."""
+    if words[0] in _ALL_WORDS and len(words) == 2 and words[1] in _LEAVE_WORDS:
+        name, hint = _LEAVE_WORDS[words[1]]
+        return Command(name, "all", hint)
+    if words[0] not in _LEAVE_WORDS or len(words) < 2:
+        return None
+    name, hint = _LEAVE_WORDS[words[0]]
+    rest = [w.strip(",#") for w in words[1:]]
+    if rest == ["alle"] or rest == ["all"]:
+        return Command(name, "all", hint)
+    return Command(name, " ".join(rest), hint)
+
+
 def parse_command(body: str) -> Command:
     words = body.strip().lower().split()
     if not words:
         return Command("unknown")
     head = words[0].lstrip("!/")
+    if head in _THRESHOLD_WORDS:
+        return Command("threshold", " ".join(words[1:]), _THRESHOLD_WORDS[head])
+    leave = _leave_or_keep([head, *words[1:]])
+    if leave is not None:
+        return leave
     if head in _SETTINGS and len(words) == 2 and words[1] in _YES_NO:
         name, hint = _SETTINGS[head]
         return Command(name, "yes" if _YES_NO[words[1]] else "no", hint)

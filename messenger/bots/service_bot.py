@@ -8,6 +8,7 @@ import logging
 
 from messenger.bots.base import Bot
 from messenger.bots.commands import parse_command
+from messenger.bots.leave_commands import LeaveCommands
 from messenger.bots.notices import NoticeCourier
 from messenger.bots.request_commands import RequestCommands, hit_line
 from messenger.bots.runtime import BotRuntime
@@ -34,8 +35,10 @@ class ServiceBot(Bot):
         requests: ChatRequestHandler,
         insurer_name: str,
         default_language: str,
+        leave: LeaveCommands,
     ) -> None:
         self._db = db
+        self._leave = leave
         self._requests = RequestCommands(db, requests)
         self.notices = NoticeCourier(db, default_language)
         self._courier: asyncio.Task[None] | None = None
@@ -121,6 +124,10 @@ class ServiceBot(Bot):
                 await self._search(runtime, room_id, last[0], last[1], reply_language)
         elif command.name in ("request", "requests", "withdraw", "code"):
             await self._requests.handle(
+                runtime, room_id, owner, command, command.language_hint or language
+            )
+        elif command.name in ("threshold", "leave", "keep") and not practice:
+            await self._leave.handle(
                 runtime, room_id, owner, command, command.language_hint or language
             )
         elif command.name == "language":

@@ -87,6 +87,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "• „anfragen“ – Ihre Chat-Anfragen und ihr Stand\n"
             "• „zurückziehen 12“ – offene Anfrage Nr. 12 zurückziehen\n"
             "• „code ABCD-2345“ – Zugangscode Ihrer Praxis einlösen\n"
+            "• „frist 6 monate“ / „frist aus“ – ab wann ich Ihnen alte Chats zum Verlassen "
+            "anbiete\n"
+            "• „verlassen 2“, „alle verlassen“, „behalten 2“ – Antwort auf dieses Angebot\n"
             "• „hilfe“ – diese Übersicht\n"
             "• „sprache englisch“ – Antworten auf Englisch (language english)\n"
             "• „sprache deutsch“ – Antworten auf Deutsch\n\n"
@@ -101,11 +104,89 @@ TEXTS: dict[str, dict[str, str]] = {
             "• “requests” – your chat requests and where they stand\n"
             "• “withdraw 12” – withdraw open request no. 12\n"
             "• “code ABCD-2345” – redeem your practice's access code\n"
+            "• “threshold 6 months” / “threshold off” – when I offer to leave old chats\n"
+            "• “leave 2”, “leave all”, “keep 2” – answer to that offer\n"
             "• “help” – this overview\n"
             "• “language german” – answers in German (sprache deutsch)\n"
             "• “language english” – answers in English\n\n"
             "You can also invite a practice to a chat directly in your Matrix app."
         ),
+    },
+    "leave_prompt": {
+        "de": (
+            "In diesen Chats gibt es seit mehr als {months} Monaten keine neue Nachricht "
+            "(letzte Nachricht in Klammern):\n{chats}\n\n"
+            "Möchten Sie einen davon verlassen? Der Chat wird dann aus Ihrer Übersicht und von "
+            "Ihren Geräten entfernt; für die Praxis bleibt der Chat erhalten. Exportieren Sie "
+            "vorher, was Sie behalten möchten (Export in Ihrer Matrix-App oder „messenger "
+            "export“).\n"
+            "Antworten Sie „verlassen 2“, „alle verlassen“ oder „behalten 2“. Ohne Ihre Antwort "
+            "wird nichts entfernt. Frist ändern: „frist 12 monate“ oder „frist aus“."
+        ),
+        "en": (
+            "These chats have had no new message for more than {months} months (last message in "
+            "brackets):\n{chats}\n\n"
+            "Would you like to leave one of them? It is then removed from your chat list and your "
+            "devices; the practice keeps its copy of the chat. Export first what you want to keep "
+            "(export in your Matrix app, or “messenger export”).\n"
+            "Answer “leave 2”, “leave all” or “keep 2”. Nothing is removed without your answer. "
+            "Change the threshold: “threshold 12 months” or “threshold off”."
+        ),
+    },
+    "threshold_current": {
+        "de": "Ihre Frist: {value}. Ändern mit „frist 3 monate“ (1 bis 60) oder „frist aus“.",
+        "en": "Your threshold: {value}. Change it with “threshold 3 months” (1 to 60) or "
+        "“threshold off”.",
+    },
+    "threshold_set": {
+        "de": "Ihre Frist ist jetzt {value}. Chats ohne neue Nachricht seit dieser Zeit biete "
+        "ich Ihnen zum Verlassen an.",
+        "en": "Your threshold is now {value}. I will offer to leave chats without a new message "
+        "for that long.",
+    },
+    "threshold_off": {
+        "de": "Ich biete Ihnen keine alten Chats mehr zum Verlassen an. Wieder einschalten: "
+        "„frist 6 monate“.",
+        "en": "I will no longer offer to leave old chats. Turn it back on: “threshold 6 months”.",
+    },
+    "threshold_invalid": {
+        "de": "{value} ist keine gültige Frist. Erlaubt sind 1 bis 60 Monate, z. B. "
+        "„frist 3 monate“, oder „frist aus“.",
+        "en": "{value} is not a valid threshold. Allowed are 1 to 60 months, e.g. "
+        "“threshold 3 months”, or “threshold off”.",
+    },
+    "threshold_invalid_stored": {
+        "de": "Ihre App hat eine ungültige Frist gespeichert ({value}); es gilt weiter die "
+        "bisherige. Erlaubt sind 1 bis 60 Monate oder aus.",
+        "en": "Your app stored an invalid threshold ({value}); the previous one still applies. "
+        "Allowed are 1 to 60 months, or off.",
+    },
+    "months_value": {"de": "{months} Monate", "en": "{months} months"},
+    "off_value": {"de": "aus", "en": "off"},
+    "leave_done": {
+        "de": "Sie haben diese Chats verlassen; sie verschwinden aus Ihrer Übersicht, die Praxis "
+        "behält ihren Verlauf: {chats}",
+        "en": "You left these chats; they disappear from your chat list, the practice keeps its "
+        "history: {chats}",
+    },
+    "leave_failed": {
+        "de": "Diese Chats konnte ich gerade nicht verlassen; bitte versuchen Sie es später "
+        "noch einmal: {chats}",
+        "en": "I could not leave these chats just now; please try again later: {chats}",
+    },
+    "keep_done": {
+        "de": "Gut, diese Chats bleiben; ich frage erst nach Ablauf einer weiteren Frist wieder: "
+        "{chats}",
+        "en": "Fine, these chats stay; I will not ask again before another threshold period has "
+        "passed: {chats}",
+    },
+    "leave_unknown": {
+        "de": "Zu diesen Nummern gibt es kein offenes Angebot: {numbers}. Offene Angebote: {open}.",
+        "en": "There is no open offer with these numbers: {numbers}. Open offers: {open}.",
+    },
+    "leave_none_open": {
+        "de": "Es gibt gerade keine Chats, die ich Ihnen zum Verlassen angeboten habe.",
+        "en": "There are no chats I have offered you to leave right now.",
     },
     "search_results": {
         "de": "Treffer für „{query}“:\n{hits}",

@@ -19,8 +19,16 @@ from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
 from messenger.directory.query import QueryError
 from messenger.directory.search import ProviderDirectory
-from messenger.policy.paths import INVITE_FACTS_PATH, POLICY_PREFIX, ROLES_PATH, VISIBLE_PATH
+from messenger.ids import UserID
+from messenger.policy.paths import (
+    INVITE_FACTS_PATH,
+    LEAVE_THRESHOLD_PATH,
+    POLICY_PREFIX,
+    ROLES_PATH,
+    VISIBLE_PATH,
+)
 from messenger.requests.facts import PolicyFacts
+from messenger.retention.thresholds import LeaveThresholds
 from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
@@ -43,7 +51,9 @@ class TransactionServer:
         health: Callable[[], Awaitable[dict[str, Any]]],
         admin: AdminApi | None = None,
         facts: PolicyFacts | None = None,
+        thresholds: LeaveThresholds | None = None,
     ) -> None:
+        self._thresholds = thresholds
         self._admin = admin
         self._facts = facts
         self._inbox = inbox
@@ -66,6 +76,8 @@ class TransactionServer:
         if self._facts is not None:
             app.router.add_post(INVITE_FACTS_PATH, self.invite_facts)
             app.router.add_post(ROLES_PATH, self.roles)
+        if self._thresholds is not None:
+            app.router.add_post(LEAVE_THRESHOLD_PATH, self.leave_threshold)
         if self._admin is not None:
             self._admin.routes(app)
         return app
@@ -172,6 +184,18 @@ class TransactionServer:
             return matrix_error(400, "M_BAD_JSON", "users: a list of Matrix user IDs")
         assert self._facts is not None
         return web.json_response({"roles": await self._facts.roles(users)})
+
+    async def leave_threshold(self, request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): a client changed a leave-prompt threshold."""
+        body = await self._json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        user = body.get("user_id")
+        if not isinstance(user, str) or not user.startswith("@"):
+            return matrix_error(400, "M_BAD_JSON", "user_id: a Matrix user ID")
+        assert self._thresholds is not None
+        accepted = await self._thresholds.from_client(UserID(user), body.get("content"))
+        return web.json_response({"accepted": accepted})
 
     async def ping(self, _request: web.Request) -> web.Response:
         return web.json_response({})

@@ -180,3 +180,64 @@ notice_outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
 )
+
+# --- retention ------------------------------------------------------------------------------
+job_runs = sa.Table(
+    "job_runs",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=True),
+    sa.Column("lease_until", sa.BigInteger, nullable=False),
+    sa.Column("last_started_at", sa.BigInteger, nullable=True),
+    sa.Column("last_finished_at", sa.BigInteger, nullable=True),
+    sa.Column("last_result", sa.Text, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("runs", sa.Integer, nullable=False),
+)
+# apscheduler_jobs belongs to APScheduler's SQLAlchemyJobStore (created by migration 0009).
+retention_audit = sa.Table(
+    "retention_audit",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(64), nullable=False),
+    sa.Column("room_id", sa.String(255), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False, index=True),
+)
+leave_settings = sa.Table(
+    "leave_settings",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("months", sa.Integer, nullable=True),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+leave_prompts = sa.Table(
+    "leave_prompts",
+    metadata,
+    sa.Column("patient_id", sa.String(255), primary_key=True),
+    sa.Column("room_id", sa.String(255), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("last_message_at", sa.BigInteger, nullable=True),
+    sa.Column("prompted_at", sa.BigInteger, nullable=False),
+    sa.Column("answer", sa.String(16), nullable=True),
+    sa.Column("answered_at", sa.BigInteger, nullable=True),
+)
+room_deletions = sa.Table(
+    "room_deletions",
+    metadata,
+    sa.Column("room_id", sa.String(255), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("delete_id", sa.String(255), nullable=True),
+    sa.Column("requested_at", sa.BigInteger, nullable=False),
+    sa.Column("finished_at", sa.BigInteger, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+)
+known_media = sa.Table(
+    "known_media",
+    metadata,
+    sa.Column("event_id", sa.String(255), primary_key=True),
+    sa.Column("room_id", sa.String(255), nullable=False),
+    sa.Column("mxc", sa.String(512), nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+)

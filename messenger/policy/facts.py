@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from messenger.policy.paths import INVITE_FACTS_PATH, ROLES_PATH
+from messenger.policy.paths import INVITE_FACTS_PATH, LEAVE_THRESHOLD_PATH, ROLES_PATH
 from messenger.policy.rules import InviteFacts
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,11 @@ class FactsSource:
             known.update({u: roles.get(u) if isinstance(roles.get(u), str) else None
                           for u in missing})  # fmt: skip
         return known
+
+    async def leave_threshold(self, user: str, content: Any) -> None:
+        """Report a client's change of the leave-prompt threshold (best effort, logged)."""
+        if await self._post(LEAVE_THRESHOLD_PATH, {"user_id": user, "content": content}) is None:
+            log.warning("leave-prompt threshold of %s not passed on to the appservice", user)
 
     def forget(self) -> None:
         self._roles.clear()

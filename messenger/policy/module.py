@@ -19,10 +19,16 @@ from typing import Any, Literal, NoReturn
 from synapse.module_api import DirectServeJsonResource, ModuleApi, UserProfile
 from synapse.module_api.errors import Codes, ConfigError, SynapseError
 
-from messenger.namespace import NAMESPACE, ROOM_KIND_KEY
+from messenger.namespace import LEAVE_PROMPT_TYPE, NAMESPACE, ROOM_KIND_KEY
 from messenger.policy.facts import FactsSource
 from messenger.policy.paths import REFRESH_PATH, STATUS_PATH, VISIBLE_PATH
-from messenger.policy.permissions import EPA_TYPE, PRO_TYPE, PermissionConfig, PermissionConfigError
+from messenger.policy.permissions import (
+    EPA_TYPE,
+    PRO_TYPE,
+    PermissionConfig,
+    PermissionConfigError,
+    thaw,
+)
 from messenger.policy.permissions import parse as parse_permissions
 from messenger.policy.reasons import reason_text
 from messenger.policy.rules import (
@@ -30,6 +36,7 @@ from messenger.policy.rules import (
     InviteFacts,
     Kind,
     Refusal,
+    care_power_levels,
     decide_invite,
     decide_join,
     decide_room_config,
@@ -111,6 +118,7 @@ class PolicyModule:
         api.register_third_party_rules_callbacks(
             on_create_room=self.on_create_room, check_event_allowed=self.check_event_allowed
         )
+        api.register_account_data_callbacks(on_account_data_updated=self.on_account_data_updated)
         api.looping_background_call(
             self.refresh, REFRESH_EVERY_MS, desc="messenger directory refresh"
         )
@@ -244,6 +252,9 @@ class PolicyModule:
         creation = config.setdefault("creation_content", {})
         if isinstance(creation, dict):
             creation[ROOM_KIND_KEY] = "care"
+        config["power_level_content_override"] = care_power_levels(
+            config.get("power_level_content_override")
+        )
         initial = config.get("initial_state")
         has_topic = isinstance(initial, list) and any(
             isinstance(item, dict) and item.get("type") == "m.room.topic" for item in initial
@@ -302,6 +313,18 @@ class PolicyModule:
             self._kind(joiner, roles.get(joiner)),
             [self._kind(user, roles.get(user)) for user in others],
         )
+
+    # --- account data ---------------------------------------------------------------------
+    async def on_account_data_updated(
+        self, user_id: str, room_id: str | None, account_data_type: str, content: Any
+    ) -> None:
+        """A patient's leave-prompt threshold set by any client goes to the appservice, which
+        keeps the copy its daily job reads (and tells the patient if the value is invalid)."""
+        if room_id is not None or account_data_type != LEAVE_PROMPT_TYPE:
+            return
+        if not self._api.is_mine(user_id):
+            return
+        await self.facts.leave_threshold(user_id, thaw(content))
 
     # --- user directory -------------------------------------------------------------------
     async def check_username_for_spam(self, user_profile: UserProfile, requester_id: str) -> bool:

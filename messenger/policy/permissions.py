@@ -79,3 +79,12 @@ def parse(content: Mapping[str, Any] | None, *, pro: bool) -> PermissionConfig |
         servers=_names(content, "serverExceptions"),
         insured_group=INSURED_GROUP in groups,
     )
+
+
+def thaw(value: Any) -> Any:
+    """Synapse's frozen account data (immutable mappings, tuples) as plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value

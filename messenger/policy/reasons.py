@@ -50,6 +50,14 @@ _REASONS: dict[str, tuple[str, str]] = {
         "Das öffentliche Raumverzeichnis ist abgeschaltet.",
         "The public room directory is disabled.",
     ),
+    "own-messages-only-in-care-chats": (
+        "In Chats mit Praxen kann jede Seite nur ihre eigenen Nachrichten löschen.",
+        "In chats with practices, each side can delete only its own messages.",
+    ),
+    "room-versions-without-privileged-creators": (
+        "Raumversion {version} ist nicht erlaubt (erlaubt: {allowed}).",
+        "Room version {version} is not allowed (allowed: {allowed}).",
+    ),
     "facts-unavailable": (
         "Der Dienst kann diese Einladung gerade nicht prüfen; bitte versuchen Sie es in einigen "
         "Minuten erneut.",

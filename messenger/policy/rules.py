@@ -24,7 +24,14 @@ RULES: tuple[str, ...] = (
     "no-public-or-knock-rooms",
     "no-world-readable-history",
     "no-room-directory",
+    "own-messages-only-in-care-chats",
+    "room-versions-without-privileged-creators",
 )
+# room versions in which the power levels bind the creator too (from v12 on, creators have
+# unlimited power, and a care chat's creator could delete the other side's messages)
+ALLOWED_ROOM_VERSIONS = ("10", "11")
+# care chats: nobody's power reaches this, so nobody deletes another's message (own: always)
+CARE_REDACT_LEVEL = 101
 MEGOLM = "m.megolm.v1.aes-sha2"
 FORBIDDEN_JOIN_RULES = frozenset({"public", "knock", "restricted", "knock_restricted"})
 
@@ -160,6 +167,12 @@ def decide_room_config(config: Mapping[str, Any]) -> Refusal | None:
     third = config.get("invite_3pid") if isinstance(config.get("invite_3pid"), list) else []
     if len(invites or []) + len(third or []) > 1:
         return Refusal("at-most-one-invitee", status=400)
+    version = config.get("room_version")
+    if version is not None and str(version) not in ALLOWED_ROOM_VERSIONS:
+        return Refusal(
+            "room-versions-without-privileged-creators", status=400,
+            args={"version": str(version), "allowed": ", ".join(ALLOWED_ROOM_VERSIONS)},
+        )  # fmt: skip
     if config.get("visibility") == "public":
         return Refusal("no-room-directory")
     if config.get("preset") == "public_chat":
@@ -188,6 +201,15 @@ def decide_state(
     ):
         return Refusal("no-world-readable-history")
     return None
+
+
+def care_power_levels(requested: object) -> dict[str, Any]:
+    """The power-level override of a care chat: what the client asked for, with the redaction
+    level out of everybody's reach (the first power-levels event of a room may set it; no
+    later event can lower it, since that needs a level above it)."""
+    levels = dict(requested) if isinstance(requested, Mapping) else {}
+    levels["redact"] = CARE_REDACT_LEVEL
+    return levels
 
 
 def decide_join(joiner_kind: Kind, other_kinds: Iterable[Kind]) -> Refusal | None:

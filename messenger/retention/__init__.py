@@ -1,0 +1,1 @@
+"""Retention: the job scheduler, leave prompts, abandoned-room cleanup, the deletion audit."""

@@ -1,0 +1,50 @@
+"""The jobs: named top-level functions, each idempotent and resumable (its progress is in the
+database), each returning a JSON-able summary. `JOBS` is the one list the scheduler, the CLI
+and `retention status` know."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from messenger.config import duration_ms
+from messenger.requests.handler import ChatRequestHandler
+from messenger.retention.abandoned import AbandonedRooms
+from messenger.retention.context import JobContext
+from messenger.retention.leave_prompts import LeavePrompts
+
+Job = Callable[[JobContext], Coroutine[Any, Any, dict[str, Any]]]
+
+
+async def leave_prompts(ctx: JobContext) -> dict[str, Any]:
+    """Offer patients to leave care chats older than their threshold (one notice each)."""
+    cfg = ctx.settings.config.retention
+    prompts = LeavePrompts(ctx.db, ctx.hs, ctx.admin_token, cfg.leave_prompt_default_months)
+    return (await prompts.run(ctx.now())).as_json()
+
+
+async def abandoned_rooms(ctx: JobContext) -> dict[str, Any]:
+    """Delete rooms every local member left and forgot, and never-used state-only rooms."""
+    cfg = ctx.settings.config
+    rooms = AbandonedRooms(
+        ctx.db, ctx.hs, ctx.admin_token, cfg.homeserver.server_name,
+        duration_ms(cfg.retention.state_only_rooms_after),
+    )  # fmt: skip
+    return (await rooms.run(ctx.now())).as_json()
+
+
+async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
+    """Expire unanswered chat requests and rescind their invites."""
+    requests = ChatRequestHandler(
+        ctx.db, ctx.hs, ctx.admin_token, ctx.settings.config.chat_requests,
+        ctx.settings.secrets.kvnr_key,
+    )  # fmt: skip
+    result = await requests.expire_due(ctx.now())
+    return {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
+
+
+JOBS: dict[str, Job] = {
+    "leave_prompts": leave_prompts,
+    "abandoned_rooms": abandoned_rooms,
+    "chat_request_expiry": chat_request_expiry,
+}

@@ -1,0 +1,150 @@
+"""The job scheduler: APScheduler 3 with its job store in our database.
+
+Exactly one process schedules: the one holding the `_scheduler` lease in `job_runs` (renewed
+every 20 s, runs out after 60 s, so a standby process takes over from a dead one). Each run
+additionally takes its job's own lock (`JobRunner`), so even a manual `retention run` next to
+a running scheduler never doubles a job. Jobs missed while no process ran are run once at the
+next start (coalesced, no grace limit): a restart never loses a job.
+
+APScheduler calls job functions with their stored arguments; our executor hands each named
+job function to the runner instead, which passes it the JobContext (no globals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
+
+from messenger.config import MessengerConfig, duration_ms
+from messenger.db.database import now_ms
+from messenger.db.stores import jobs as store
+from messenger.retention.calendar import BERLIN
+from messenger.retention.jobs import JOBS
+from messenger.retention.runner import JobRunner
+
+log = logging.getLogger(__name__)
+LEADER = "_scheduler"
+LEADER_LEASE_MS = 60_000
+RENEW_S = 20.0
+JOB_TABLE = "apscheduler_jobs"
+CONTEXT_ARG = "<JobContext>"
+
+
+def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
+    hour, minute = config.retention.leave_prompts_at.split(":")
+    return {
+        "leave_prompts": CronTrigger(hour=int(hour), minute=int(minute), timezone=BERLIN),
+        "abandoned_rooms": IntervalTrigger(
+            seconds=duration_ms(config.retention.cleanup_every) // 1000, timezone=BERLIN
+        ),
+        "chat_request_expiry": IntervalTrigger(
+            seconds=max(1, duration_ms(config.chat_requests.check_every) // 1000),
+            timezone=BERLIN,
+        ),
+    }
+
+
+def sync_url(async_url: str) -> str:
+    """APScheduler's job store is synchronous: the same database through a sync driver."""
+    url = make_url(async_url)
+    backend = url.get_backend_name()
+    driver = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}[backend]
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class _BoundJob:
+    """What APScheduler's coroutine runner needs of a job, with the runner as its function."""
+
+    def __init__(self, job: Any, runner: JobRunner) -> None:
+        self.id = job.id
+        self.name = job.name
+        self.args: tuple[Any, ...] = ()
+        self.kwargs: dict[str, Any] = {}
+        self.misfire_grace_time = job.misfire_grace_time
+        self._jobstore_alias = job._jobstore_alias
+        self._runner = runner
+
+    async def func(self) -> dict[str, Any]:
+        return (await self._runner.run(self.id)).as_json()
+
+    def __str__(self) -> str:
+        return f"{self.name} (job)"
+
+
+class _ContextExecutor(AsyncIOExecutor):  # type: ignore[misc]
+    def __init__(self, runner: JobRunner) -> None:
+        super().__init__()
+        self._runner = runner
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        super()._do_submit_job(_BoundJob(job, self._runner), run_times)
+
+
+class JobScheduler:
+    def __init__(self, runner: JobRunner, database_url: str, config: MessengerConfig) -> None:
+        self._runner = runner
+        self._url = sync_url(database_url)
+        self._triggers = triggers(config)
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self._scheduler is not None
+
+    async def run(self) -> None:
+        """Owned task: hold (or wait for) the scheduler lease; schedule while holding it."""
+        try:
+            while True:
+                try:
+                    async with self._runner.ctx.db.transaction() as conn:
+                        lead = await store.claim(
+                            conn, LEADER, self._runner.holder, now_ms(), LEADER_LEASE_MS,
+                            renewing=True,
+                        )  # fmt: skip
+                except Exception:
+                    log.exception("scheduler lease not renewed; retrying")
+                    lead = False
+                if lead and self._scheduler is None:
+                    self._start()
+                elif not lead and self._scheduler is not None:
+                    log.warning("another process holds the scheduler lease; standing by")
+                    self._shutdown()
+                await asyncio.sleep(RENEW_S)
+        finally:
+            self._shutdown()
+            with contextlib.suppress(Exception):
+                async with self._runner.ctx.db.transaction() as conn:
+                    await store.release(conn, LEADER, self._runner.holder)
+
+    def _start(self) -> None:
+        scheduler = AsyncIOScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self._url, tablename=JOB_TABLE)},
+            executors={"default": _ContextExecutor(self._runner)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=BERLIN,
+        )
+        scheduler.start()
+        for name, trigger in self._triggers.items():
+            job = scheduler.get_job(name)
+            if job is None:
+                # the stored argument is a placeholder: our executor passes the JobContext
+                scheduler.add_job(JOBS[name], trigger, args=(CONTEXT_ARG,), id=name, name=name)
+            elif str(job.trigger) != str(trigger):
+                job.reschedule(trigger)
+        self._scheduler = scheduler
+        log.info("job scheduler started (%s)", ", ".join(self._triggers))
+
+    def _shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
