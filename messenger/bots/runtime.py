@@ -31,13 +31,17 @@ from nio import (
     ForwardedRoomKeyEvent,
     MatrixRoom,
     MegolmEvent,
+    RedactionEvent,
+    RoomEncryptedMedia,
     RoomKeyEvent,
     RoomMemberEvent,
+    RoomMessageMedia,
     RoomMessageText,
     RoomSendResponse,
     SyncError,
 )
 
+from messenger.bots.attachments import Attachments
 from messenger.bots.base import Bot
 from messenger.bots.cross_signing import cross_sign_device
 from messenger.bridge.errors import MatrixError, UnknownToken
@@ -98,6 +102,7 @@ class BotRuntime:
         self._pickle_key = pickle_key
         self._box = SecretBox(pickle_key)
         self._db = db
+        self.attachments = Attachments(db, hs, admin_token, str(user_id))
         self._hs = hs
         self._admin_token = admin_token
         self._bot = bot
@@ -192,6 +197,8 @@ class BotRuntime:
         client.add_event_callback(self._on_member, RoomMemberEvent)
         client.add_event_callback(self._on_text, RoomMessageText)
         client.add_event_callback(self._on_megolm, MegolmEvent)
+        client.add_event_callback(self._on_media, (RoomMessageMedia, RoomEncryptedMedia))
+        client.add_event_callback(self._on_redaction, RedactionEvent)
         client.add_to_device_callback(self._on_room_key, (RoomKeyEvent, ForwardedRoomKeyEvent))
         self.client = client
         self._tasks = [
@@ -275,6 +282,20 @@ class BotRuntime:
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
         if event.sender != self.user_id:
             self._queue_work(_Work("text", RoomID(room.room_id), UserID(event.sender), event.body))
+
+    async def _on_media(self, room: MatrixRoom, event: Any) -> None:
+        if event.sender != self.user_id and isinstance(event.url, str):
+            try:
+                await self.attachments.received(room.room_id, event.event_id, event.url)
+            except Exception:
+                log.exception("bot %s: attachment not recorded", self.user_id)
+
+    async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        if isinstance(event.redacts, str):
+            try:
+                await self.attachments.redacted(room.room_id, event.redacts)
+            except Exception:
+                log.exception("bot %s: media of a deleted message not deleted", self.user_id)
 
     async def _on_megolm(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if self._skip_history or event.sender == self.user_id:
