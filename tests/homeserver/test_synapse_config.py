@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from messenger.config import HomeserverSection
 from messenger.homeserver.synapse_config import overlay, registration
 from tests.system import System
 
@@ -54,7 +55,9 @@ def test_registration_namespaces(system: System) -> None:
     assert reg["sender_localpart"] != system.settings.config.bots.service.localpart
     settings = overlay(system.settings)
     assert settings["encryption_enabled_by_default_for_room_type"] == "all"
-    assert settings["redaction_retention_period"] == "1h"
+    # passed through from our config (the test system uses 1 s; the default is 1 h)
+    assert settings["redaction_retention_period"] == "1s"
+    assert HomeserverSection().redaction_retention_period == "1h"
     assert settings["retention"]["allowed_lifetime_max"] == "5y"
     assert settings["require_auth_for_profile_requests"] is True
     assert settings["enable_registration"] is False
