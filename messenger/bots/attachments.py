@@ -34,18 +34,22 @@ class Attachments:
                 await known_media.remember(conn, event_id, room_id, mxc, now_ms())
 
     async def redacted(self, room_id: str, event_id: str) -> None:
+        """Delete the media of a deleted message. No database transaction is held while Synapse
+        is asked; a failure is logged by the runtime and keeps the row (not retried yet)."""
+        async with self._db.reading() as conn:
+            mxc = await known_media.of_event(conn, room_id, event_id)
+        if mxc is None:
+            return
+        server, _, media_id = mxc.removeprefix("mxc://").partition("/")
+        try:
+            await self._hs.request(
+                "DELETE", f"{ADMIN_MEDIA}/{quote(server)}/{quote(media_id)}",
+                token=await self._admin_token(),
+            )  # fmt: skip
+        except MatrixError as error:
+            if error.status != 404:  # 404: deleted already
+                raise
         async with self._db.transaction() as conn:
-            mxc = await known_media.take(conn, room_id, event_id)
-            if mxc is None:
-                return
-            server, _, media_id = mxc.removeprefix("mxc://").partition("/")
-            try:
-                await self._hs.request(
-                    "DELETE", f"{ADMIN_MEDIA}/{quote(server)}/{quote(media_id)}",
-                    token=await self._admin_token(),
-                )  # fmt: skip
-            except MatrixError as error:
-                if error.status != 404:
-                    raise  # the transaction rolls back: retried with the next redaction event
+            await known_media.forget(conn, event_id)
             await audit_store.audit(conn, self._bot, room_id, "media_deleted", 1, now_ms())
         log.info("deleted the media of a deleted message in %s", room_id)

@@ -218,7 +218,6 @@ leave_prompts = sa.Table(
     sa.Column("patient_id", sa.String(255), primary_key=True),
     sa.Column("room_id", sa.String(255), primary_key=True),
     sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("last_message_at", sa.BigInteger, nullable=True),
     sa.Column("prompted_at", sa.BigInteger, nullable=False),
     sa.Column("answer", sa.String(16), nullable=True),
     sa.Column("answered_at", sa.BigInteger, nullable=True),

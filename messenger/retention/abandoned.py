@@ -20,6 +20,7 @@ from messenger.bridge.errors import MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.database import Database
 from messenger.db.stores import jobs as jobs_store
+from messenger.db.stores import registry as registry_store
 from messenger.db.stores import room_deletions as store
 
 log = logging.getLogger(__name__)
@@ -70,20 +71,25 @@ class AbandonedRooms:
             result.checked += 1
             if await self._forgotten_by_all(token, room):
                 await self._delete(token, room, ABANDONED, now, result)
+        already = set(left)
         for room in unused:
-            if room not in left:
+            if room not in already:
                 result.checked += 1
                 await self._delete(token, room, STATE_ONLY, now, result)
         return result
 
-    async def _forgotten_by_all(self, token: str, room: str) -> bool:
+    async def _details(self, token: str, room: str) -> dict[str, object] | None:
+        """Synapse's admin room details, or None when the server has no such room."""
         try:
-            details = await self._hs.request("GET", f"{ADMIN_ROOMS_V1}/{quote(room)}", token=token)
+            return await self._hs.request("GET", f"{ADMIN_ROOMS_V1}/{quote(room)}", token=token)
         except MatrixError as error:
             if error.status == 404:
-                return True  # unknown to the server: nothing left to keep
+                return None
             raise
-        return bool(details.get("forgotten"))
+
+    async def _forgotten_by_all(self, token: str, room: str) -> bool:
+        details = await self._details(token, room)
+        return details is None or bool(details.get("forgotten"))  # unknown: nothing to keep
 
     async def _delete(
         self, token: str, room: str, reason: str, now: int, result: CleanupRun
@@ -100,7 +106,7 @@ class AbandonedRooms:
         try:
             status = await self._wait(token, delete_id) if delete_id else "unknown"
             if status == "unknown":  # never asked, failed before, or Synapse restarted since
-                status = "gone" if not await self._exists(token, room) else ""
+                status = "gone" if await self._details(token, room) is None else ""
             if not status:
                 answer = await self._hs.request(
                     "DELETE", f"{ADMIN_ROOMS_V2}/{quote(room)}",
@@ -116,9 +122,10 @@ class AbandonedRooms:
             return
         if status in store.FINISHED:
             async with self._db.transaction() as conn:
-                count = await store.message_count(conn, room)
+                known = await registry_store.get_room(conn, room)
+                count = known.message_count if known is not None else 0
                 await store.set_status(conn, room, status, finished_at=now)
-                await store.forget_room(conn, room)
+                await registry_store.drop_room(conn, room)
                 await jobs_store.audit(conn, JOB, room, f"room_deleted_{reason}", count, now)
             result.deleted += 1
             log.info("deleted %s room %s", reason, room)
@@ -128,15 +135,6 @@ class AbandonedRooms:
             result.failed += 1
         else:
             result.pending += 1
-
-    async def _exists(self, token: str, room: str) -> bool:
-        try:
-            await self._hs.request("GET", f"{ADMIN_ROOMS_V1}/{quote(room)}", token=token)
-        except MatrixError as error:
-            if error.status == 404:
-                return False
-            raise
-        return True
 
     async def _wait(self, token: str, delete_id: str) -> str:
         """complete | failed | active/scheduled (still running) | unknown (no such deletion)."""

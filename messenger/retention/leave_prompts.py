@@ -67,6 +67,18 @@ class LeavePrompts:
         # test hook: called after each patient's prompts are committed (a crash mid-job)
         self.after_patient: Callable[[str], None] | None = None
 
+    @staticmethod
+    async def _names(
+        conn: AsyncConnection, room_ids: list[str], known: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """What each care chat is called for the patient: its practice's name (looked up once
+        per practice; `known` carries names across calls), else the room id."""
+        known = {} if known is None else known
+        practices = await store.practices_of(conn, room_ids)
+        for practice in set(practices.values()) - set(known):
+            known[practice] = await name_of(conn, practice)
+        return {room: known[practices[room]] if room in practices else room for room in room_ids}
+
     async def select(self, now: int) -> list[tuple[int, DueChat]]:
         """Every due chat with the threshold (months) it is due under."""
         async with self._db.reading() as conn:
@@ -83,19 +95,22 @@ class LeavePrompts:
         due = await self.select(now)
         result = PromptRun(selection_ms=(time.perf_counter() - started) * 1000)
         due.sort(key=lambda item: (item[1].patient_id, item[1].last_message_at or 0))
+        names: dict[str, str] = {}  # practice -> name, for the whole run
         for patient, items in groupby(due, key=lambda item: item[1].patient_id):
             chats = list(items)
-            await self._prompt(patient, chats[0][0], [chat for _m, chat in chats], now)
+            await self._prompt(patient, chats[0][0], [chat for _m, chat in chats], now, names)
             result.patients += 1
             result.chats += len(chats)
             if self.after_patient is not None:
                 self.after_patient(patient)
         return result
 
-    async def _prompt(self, patient: str, months: int, chats: list[DueChat], now: int) -> None:
+    async def _prompt(
+        self, patient: str, months: int, chats: list[DueChat], now: int, names: dict[str, str]
+    ) -> None:
         async with self._db.transaction() as conn:
             known = await store.prompts_of(conn, patient)
-            practices = await store.practices_of(conn, [chat.room_id for chat in chats])
+            chat_names = await self._names(conn, [chat.room_id for chat in chats], names)
             taken = {p.number for p in known.values() if p.answer is None}
             lines = []
             for chat in chats:
@@ -106,18 +121,10 @@ class LeavePrompts:
                     number = next(n for n in range(1, len(taken) + 2) if n not in taken)
                     taken.add(number)
                 await store.record_prompt(
-                    conn,
-                    patient,
-                    chat.room_id,
-                    number,
-                    chat.last_message_at,
-                    now,
-                    existing=earlier is not None,
+                    conn, patient, chat.room_id, number, now, existing=earlier is not None
                 )
-                practice = practices.get(chat.room_id)
-                name = await name_of(conn, practice) if practice else chat.room_id
                 last = local_date(chat.last_message_at) if chat.last_message_at else "–"
-                lines.append((number, f"{number}. {name} ({last})"))
+                lines.append((number, f"{number}. {chat_names[chat.room_id]} ({last})"))
             listing = "\n".join(line for _n, line in sorted(lines))
             await notices_store.add_notice(
                 conn, patient, "leave_prompt", {"months": str(months), "chats": listing}, now
@@ -131,13 +138,11 @@ class LeavePrompts:
 
     async def keep(self, patient: UserID, numbers: list[int] | None, now: int) -> LeaveOutcome:
         chosen, unknown = await self._chosen(patient, numbers)
-        names = []
         async with self._db.transaction() as conn:
-            practices = await store.practices_of(conn, [p.room_id for p in chosen])
+            names = await self._names(conn, [p.room_id for p in chosen])
             for prompt in chosen:
                 await store.answer(conn, patient, prompt.room_id, store.KEPT, now)
-                names.append(await self._name(conn, practices.get(prompt.room_id), prompt))
-        return LeaveOutcome(left=names, unknown=unknown)
+        return LeaveOutcome(left=list(names.values()), unknown=unknown)
 
     async def leave(self, patient: UserID, numbers: list[int] | None, now: int) -> LeaveOutcome:
         """Leave and forget the chosen rooms as the patient; each one that worked is recorded
@@ -148,8 +153,7 @@ class LeavePrompts:
         if not chosen:
             return LeaveOutcome(unknown=unknown)
         async with self._db.reading() as conn:
-            practices = await store.practices_of(conn, [p.room_id for p in chosen])
-            names = {p.room_id: await self._name(conn, practices.get(p.room_id), p) for p in chosen}
+            names = await self._names(conn, [p.room_id for p in chosen])
         async with self._hs.acting_as(await self._admin_token(), patient) as token:
             for prompt in chosen:
                 try:
@@ -185,7 +189,3 @@ class LeavePrompts:
             [by_number[n] for n in dict.fromkeys(numbers) if n in by_number],
             [n for n in numbers if n not in by_number],
         )
-
-    @staticmethod
-    async def _name(conn: AsyncConnection, practice: str | None, prompt: PromptRow) -> str:
-        return await name_of(conn, practice) if practice else prompt.room_id

@@ -18,8 +18,8 @@ async def remember(conn: AsyncConnection, event_id: str, room_id: str, mxc: str,
     )
 
 
-async def take(conn: AsyncConnection, room_id: str, event_id: str) -> str | None:
-    """The media of a message in that room, forgotten as it is returned."""
+async def of_event(conn: AsyncConnection, room_id: str, event_id: str) -> str | None:
+    """The media a message in that room carried."""
     row = (
         await conn.execute(
             sa.select(known_media.c.mxc).where(
@@ -27,7 +27,8 @@ async def take(conn: AsyncConnection, room_id: str, event_id: str) -> str | None
             )
         )
     ).first()
-    if row is None:
-        return None
+    return str(row.mxc) if row else None
+
+
+async def forget(conn: AsyncConnection, event_id: str) -> None:
     await conn.execute(known_media.delete().where(known_media.c.event_id == event_id))
-    return str(row.mxc)

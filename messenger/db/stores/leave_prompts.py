@@ -32,7 +32,6 @@ class PromptRow:
     patient_id: str
     room_id: str
     number: int
-    last_message_at: int | None
     prompted_at: int
     answer: str | None
 
@@ -128,8 +127,7 @@ async def practices_of(conn: AsyncConnection, room_ids: list[str]) -> dict[str, 
 # --- prompts --------------------------------------------------------------------------------
 def _prompt(r: sa.Row[tuple[object, ...]]) -> PromptRow:
     m = r._mapping
-    return PromptRow(m["patient_id"], m["room_id"], m["number"], m["last_message_at"],
-                     m["prompted_at"], m["answer"])  # fmt: skip
+    return PromptRow(m["patient_id"], m["room_id"], m["number"], m["prompted_at"], m["answer"])
 
 
 async def prompts_of(conn: AsyncConnection, patient: str) -> dict[str, PromptRow]:
@@ -147,11 +145,9 @@ async def open_prompts(conn: AsyncConnection, patient: str) -> list[PromptRow]:
 
 
 async def record_prompt(
-    conn: AsyncConnection, patient: str, room: str, number: int, last_at: int | None, at: int,
-    *, existing: bool,
-) -> None:  # fmt: skip
-    values = {"number": number, "last_message_at": last_at, "prompted_at": at, "answer": None,
-              "answered_at": None}  # fmt: skip
+    conn: AsyncConnection, patient: str, room: str, number: int, at: int, *, existing: bool
+) -> None:
+    values = {"number": number, "prompted_at": at, "answer": None, "answered_at": None}
     if existing:
         await conn.execute(
             leave_prompts.update()

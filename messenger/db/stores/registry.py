@@ -137,3 +137,9 @@ async def members(conn: AsyncConnection, room_id: str) -> list[MemberRow]:
         .order_by(room_members.c.user_id)
     )
     return [MemberRow(**row._mapping) for row in rows]
+
+
+async def drop_room(conn: AsyncConnection, room_id: str) -> None:
+    """The room is gone from the server (deleted with purge): its rows go too."""
+    await conn.execute(room_members.delete().where(room_members.c.room_id == room_id))
+    await conn.execute(rooms.delete().where(rooms.c.room_id == room_id))

@@ -66,13 +66,6 @@ async def state_only(conn: AsyncConnection, created_before: int, limit: int) -> 
     return [str(r.room_id) for r in rows]
 
 
-async def message_count(conn: AsyncConnection, room_id: str) -> int:
-    row = (
-        await conn.execute(sa.select(rooms.c.message_count).where(rooms.c.room_id == room_id))
-    ).first()
-    return int(row.message_count) if row else 0
-
-
 async def start(conn: AsyncConnection, room_id: str, reason: str, at: int) -> None:
     await conn.execute(
         room_deletions.insert().values(
@@ -100,10 +93,3 @@ async def unfinished(conn: AsyncConnection) -> list[DeletionRow]:
         sa.select(room_deletions).where(room_deletions.c.status.not_in(FINISHED))
     )
     return [DeletionRow(r.room_id, r.reason, r.delete_id, r.status) for r in rows]
-
-
-async def forget_room(conn: AsyncConnection, room_id: str) -> None:
-    """The room is gone from the server: drop it from the registry (the audit log keeps that
-    it existed and was deleted)."""
-    await conn.execute(room_members.delete().where(room_members.c.room_id == room_id))
-    await conn.execute(rooms.delete().where(rooms.c.room_id == room_id))
