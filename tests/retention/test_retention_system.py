@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from nio import RedactedEvent, RoomMessagesResponse, RoomRedactResponse, RoomSendResponse
 from nio.crypto.attachments import encrypt_attachment
 
+from messenger.db.database import now_ms
 from messenger.db.schema import known_media
 from messenger.db.stores import jobs as jobs_store
 from messenger.db.stores import leave_prompts as prompts_store
@@ -82,6 +83,35 @@ async def test_own_messages_deleted_for_everyone_others_never(
         assert time.monotonic() < deadline
         await asyncio.sleep(0.5)
     REDACTED[mine] = "ciphertext"
+
+
+async def test_room_versions_with_unlimited_creators_are_refused(
+    system: System, e2e_user: Any
+) -> None:
+    """From room version 12 on, a creator's power is unlimited and would bypass the care chat's
+    redaction level; such rooms cannot be created."""
+    patient = await person(system, e2e_user, system.add_account("patient", "Vera Version"))
+    status, body = await patient.api(
+        "POST", "/_matrix/client/v3/createRoom", {"room_version": "12", "preset": "private_chat"}
+    )
+    assert status == 400
+    assert body["de.gesundheitsmessenger.rule"] == "room-versions-without-privileged-creators"
+    assert "Raumversion 12" in body["error"] and "10, 11" in body["error"]
+
+
+async def test_a_job_running_in_another_process_is_not_started_again(system: System) -> None:
+    """The job lock lives in the shared database: while another process holds it (a live
+    lease), `retention run` refuses; once it is free, it runs."""
+    async with system.db.transaction() as conn:
+        assert await jobs_store.claim(conn, "abandoned_rooms", "other-host:4711", now_ms(), 60_000)
+    try:
+        busy = messenger_cli("retention", "run", "abandoned_rooms", "--data-dir",
+                             str(system.data_dir), "--json", check=False)  # fmt: skip
+        assert busy.returncode == 3 and json.loads(busy.stdout)["ran"] is False
+    finally:
+        async with system.db.transaction() as conn:
+            await jobs_store.release(conn, "abandoned_rooms", "other-host:4711")
+    assert run_job(system, "abandoned_rooms")["ran"]
 
 
 async def test_threshold_through_the_bot_and_through_account_data(
