@@ -57,6 +57,8 @@ def _leave_or_keep(words: list[str]) -> Command | None:
     rest = [w.strip(",#") for w in words[1:]]
     if rest == ["alle"] or rest == ["all"]:
         return Command(name, "all", hint)
+    if not all(word.isdigit() and int(word) > 0 for word in rest):
+        return Command("unknown")
     return Command(name, " ".join(rest), hint)
 
 

@@ -43,11 +43,7 @@ class LeaveCommands:
         if command.name == "threshold":
             await self._threshold(runtime, room, owner, command.argument, lang)
             return
-        try:
-            numbers = _numbers(command.argument)
-        except ValueError:
-            await runtime.send_notice(room, text("unknown_command", lang))
-            return
+        numbers = _numbers(command.argument)
         if command.name == "leave":
             outcome = await self._prompts.leave(owner.user_id, numbers, now_ms())
         else:

@@ -51,6 +51,8 @@ def test_leave_commands_parse() -> None:
     assert parse_command("frist 3 monate").name == "threshold"
     assert parse_command("frist").argument == ""
     assert parse_command("verlassen").name == "unknown"
+    assert parse_command("verlassen zwei").name == "unknown"
+    assert parse_command("behalten 0").name == "unknown"
 
 
 def test_months_before_follows_the_calendar() -> None:
