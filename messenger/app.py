@@ -24,6 +24,7 @@ from messenger.config import Settings, duration_ms
 from messenger.db.database import Database
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import localpart
+from messenger.namespace import BotNamespace
 from messenger.requests.facts import PolicyFacts
 from messenger.requests.handler import ChatRequestHandler
 from messenger.requests.lifecycle import ChatRequestTracker
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 class App:
     def __init__(self, settings: Settings) -> None:
         cfg = settings.config
+        bots = BotNamespace(cfg.appservice.namespace_prefix, cfg.homeserver.server_name)
         self.settings = settings
         self.db = Database(settings.database_url)
         self.hs = HomeserverClient(
@@ -65,10 +67,8 @@ class App:
         self.inbox = InboxWorker(
             self.db,
             [
-                RoomRegistry(cfg.appservice.namespace_prefix),
-                ChatRequestTracker(
-                    duration_ms(cfg.chat_requests.expire_after), cfg.appservice.namespace_prefix
-                ),
+                RoomRegistry(bots),
+                ChatRequestTracker(duration_ms(cfg.chat_requests.expire_after), bots),
             ],
             on_processed=self.bot.notices.wake,
         )
@@ -79,7 +79,7 @@ class App:
             self.directory,
             self._health,
             AdminApi(settings.secrets.admin_api_token, self.directory, self.requests),
-            PolicyFacts(self.db, cfg.appservice.namespace_prefix, cfg.chat_requests),
+            PolicyFacts(self.db, bots, cfg.chat_requests),
             self.thresholds,
         )
         self.jobs = JobRunner(JobContext(self.db, self.hs, self._admin_token, settings))

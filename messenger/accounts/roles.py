@@ -1,7 +1,7 @@
 """What a Matrix user is to us, and what we call them: one answer for the room registry, the
 chat-request tracker, the bot texts and the facts our Synapse module asks for.
 
-bot      a user of our appservice namespace
+bot      a user of our appservice namespace (on our own server)
 patient / practice / agent   an account of ours, by its role
 practice also anyone in the provider directory without an account here (e.g. on another
          TI-Messenger server)
@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import directory as directory_store
-from messenger.ids import Role, localpart
+from messenger.ids import Role
+from messenger.namespace import BotNamespace
 
 BOT_ROLE = "bot"
 
 
-async def role_of(conn: AsyncConnection, user: str, bot_prefix: str) -> str | None:
-    if localpart(user).startswith(bot_prefix):
+async def role_of(conn: AsyncConnection, user: str, bots: BotNamespace) -> str | None:
+    if user in bots:
         return BOT_ROLE
     account = await accounts_store.get(conn, user)
     if account is not None:

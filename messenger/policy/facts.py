@@ -14,7 +14,7 @@ from messenger.policy.paths import INVITE_FACTS_PATH, LEAVE_THRESHOLD_PATH, ROLE
 from messenger.policy.rules import InviteFacts
 
 log = logging.getLogger(__name__)
-ROLE_TTL_S = 300.0
+ROLE_TTL_S = 60.0  # a role changed without a pushed refresh is seen within a minute
 _MAX_CACHED = 100_000
 
 

@@ -94,7 +94,7 @@ class _RefreshResource(DirectServeJsonResource):
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if not hmac.compare_digest(token.encode(), self._module.config.as_token.encode()):
             return 403, {"errcode": "M_FORBIDDEN", "error": "wrong token"}
-        count = await self._module.refresh()
+        count = await self._module.refresh(forget_roles=True)
         return 200, {"visible_practices": count}
 
 
@@ -119,14 +119,17 @@ class PolicyModule:
             on_create_room=self.on_create_room, check_event_allowed=self.check_event_allowed
         )
         api.register_account_data_callbacks(on_account_data_updated=self.on_account_data_updated)
+        # the looping call first fires after a full interval: fetch once right away as well
+        api.delayed_background_call(0, self.refresh, desc="messenger directory first refresh")
         api.looping_background_call(
             self.refresh, REFRESH_EVERY_MS, desc="messenger directory refresh"
         )
         log.info("messenger policy module loaded with %d rules", len(RULES))
 
-    async def refresh(self) -> int:
-        """Fetch the visible practices; on failure keep the set we had. Cached roles are
-        forgotten, so a changed account is seen at once."""
+    async def refresh(self, forget_roles: bool = False) -> int:
+        """Fetch the visible practices; on failure keep the set we had. On a pushed refresh
+        (something changed) cached roles are forgotten too, so a changed account is seen at
+        once; otherwise they live their minute (ROLE_TTL_S)."""
         try:
             body = await self._api.http_client.get_json(
                 self.config.appservice_url.rstrip("/") + VISIBLE_PATH,
@@ -138,7 +141,8 @@ class PolicyModule:
         ids = body.get("matrix_ids") if isinstance(body, dict) else None
         if isinstance(ids, list):
             self.visible = frozenset(str(i) for i in ids)
-        self.facts.forget()
+        if forget_roles:
+            self.facts.forget()
         return len(self.visible)
 
     # --- classification -------------------------------------------------------------------

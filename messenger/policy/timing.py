@@ -25,6 +25,3 @@ class DecisionTimes:
 
         return {"count": self.total, "window": len(ordered), "p50_ms": at(0.5),
                 "p99_ms": at(0.99), "max_ms": round(ordered[-1] * 1000, 3)}  # fmt: skip
-
-    def reset(self) -> None:
-        self._seconds.clear()

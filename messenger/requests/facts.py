@@ -15,18 +15,19 @@ from messenger.db.database import Database, now_ms
 from messenger.db.stores import chat_requests as store
 from messenger.db.stores import directory as directory_store
 from messenger.ids import Role
+from messenger.namespace import BotNamespace
 
 MAX_USERS = 1000
 
 
 class PolicyFacts:
-    def __init__(self, db: Database, bot_prefix: str, limits: ChatRequestsSection) -> None:
+    def __init__(self, db: Database, bots: BotNamespace, limits: ChatRequestsSection) -> None:
         self._db = db
-        self._bot_prefix = bot_prefix
+        self._bots = bots
         self._limits = limits
 
     async def _role(self, conn: AsyncConnection, user: str) -> str | None:
-        return await role_of(conn, user, self._bot_prefix)
+        return await role_of(conn, user, self._bots)
 
     async def roles(self, users: list[str]) -> dict[str, str | None]:
         async with self._db.reading() as conn:

@@ -19,14 +19,15 @@ from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import chat_requests as store
 from messenger.db.stores import registry as registry_store
 from messenger.ids import Role
+from messenger.namespace import BotNamespace
 from messenger.rooms.envelope import Envelope
 from messenger.rooms.kinds import RoomKind
 
 
 class ChatRequestTracker:
-    def __init__(self, expire_after_ms: int, bot_prefix: str) -> None:
+    def __init__(self, expire_after_ms: int, bots: BotNamespace) -> None:
         self._expire_after_ms = expire_after_ms
-        self._bot_prefix = bot_prefix
+        self._bots = bots
 
     async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
         for event in events:
@@ -58,9 +59,9 @@ class ChatRequestTracker:
             await tell(conn, request, "request_withdrawn", "request_withdrawn_practice", at)
 
     async def _invited(self, conn: AsyncConnection, event: Envelope, practice: str) -> None:
-        if await role_of(conn, event.sender, self._bot_prefix) != Role.PATIENT.value:
+        if await role_of(conn, event.sender, self._bots) != Role.PATIENT.value:
             return
-        if await role_of(conn, practice, self._bot_prefix) != Role.PRACTICE.value:
+        if await role_of(conn, practice, self._bots) != Role.PRACTICE.value:
             return
         room = await registry_store.get_room(conn, event.room_id)
         if room is not None and room.kind not in (RoomKind.CHAT.value, RoomKind.CARE.value):

@@ -8,11 +8,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from messenger.config import duration_ms
+from messenger.db.stores import chat_requests as chat_requests_store
 from messenger.requests.handler import ChatRequestHandler
 from messenger.retention.abandoned import AbandonedRooms
 from messenger.retention.context import JobContext
 from messenger.retention.leave_prompts import LeavePrompts
 
+# codes expired (and failed attempts made) this long ago are dropped; the failure limit
+# counts the last hour only
+CODE_KEEP_MS = 86_400_000
 Job = Callable[[JobContext], Coroutine[Any, Any, dict[str, Any]]]
 
 
@@ -34,12 +38,15 @@ async def abandoned_rooms(ctx: JobContext) -> dict[str, Any]:
 
 
 async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
-    """Expire unanswered chat requests and rescind their invites."""
+    """Expire unanswered chat requests and rescind their invites; drop expired codes."""
     requests = ChatRequestHandler(
         ctx.db, ctx.hs, ctx.admin_token, ctx.settings.config.chat_requests,
         ctx.settings.secrets.kvnr_key,
     )  # fmt: skip
-    result = await requests.expire_due(ctx.now())
+    now = ctx.now()
+    result = await requests.expire_due(now)
+    async with ctx.db.transaction() as conn:  # expired codes and old failed attempts
+        await chat_requests_store.prune_codes(conn, now - CODE_KEEP_MS)
     return {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
 
 

@@ -6,14 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.accounts.roles import role_of
 from messenger.db.stores import registry as registry_store
+from messenger.namespace import BotNamespace
 from messenger.rooms.activity import fold_messages
 from messenger.rooms.envelope import Envelope
 from messenger.rooms.kinds import RoomKind, kind_from_creation
 
 
 class RoomRegistry:
-    def __init__(self, bot_prefix: str) -> None:
-        self._bot_prefix = bot_prefix
+    def __init__(self, bots: BotNamespace) -> None:
+        self._bots = bots
 
     async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
         """Apply events (in arrival order) in the caller's transaction, which also marks them
@@ -44,7 +45,7 @@ class RoomRegistry:
         elif event.type == "m.room.member" and event.state_key:
             membership = event.content.get("membership")
             if isinstance(membership, str):
-                role = await role_of(conn, event.state_key, self._bot_prefix)
+                role = await role_of(conn, event.state_key, self._bots)
                 await registry_store.record_membership(
                     conn, event.room_id, event.state_key, role, membership, at
                 )

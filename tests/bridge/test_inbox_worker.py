@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from messenger.bridge.inbox import InboxWorker
 from messenger.db.database import Database
 from messenger.db.stores import inbox, registry
+from messenger.namespace import BotNamespace
 from messenger.rooms.envelope import Envelope, envelope_of
 from messenger.rooms.registry import RoomRegistry
 
@@ -45,7 +46,7 @@ class _FailsOn(RoomRegistry):
     """A registry with a bug that only one event triggers."""
 
     def __init__(self, event_id: str) -> None:
-        super().__init__("_messenger_")
+        super().__init__(BotNamespace("_messenger_", "x"))
         self._poison = event_id
 
     async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
@@ -71,7 +72,9 @@ async def test_batch_counts_messages_per_room_and_member(fresh_db: Database) -> 
             _message(9, sender="@b:x"),
         ],
     )
-    assert await InboxWorker(fresh_db, [RoomRegistry("_messenger_")]).drain() == 8
+    assert (
+        await InboxWorker(fresh_db, [RoomRegistry(BotNamespace("_messenger_", "x"))]).drain() == 8
+    )
     async with fresh_db.transaction() as conn:
         room = await registry.get_room(conn, "!r:x")
         members = {m.user_id: m for m in await registry.members(conn, "!r:x")}
@@ -98,7 +101,9 @@ async def test_two_workers_process_each_event_exactly_once(fresh_db: Database) -
     await _store(fresh_db, "0", [_join("@a:x")])
     for txn in range(1, 6):
         await _store(fresh_db, str(txn), [_message(txn * 100 + n) for n in range(100)])
-    first, second = (InboxWorker(fresh_db, [RoomRegistry("_messenger_")]) for _ in range(2))
+    first, second = (
+        InboxWorker(fresh_db, [RoomRegistry(BotNamespace("_messenger_", "x"))]) for _ in range(2)
+    )
     await asyncio.gather(first.drain(), second.drain())
     assert first.processed + second.processed == 501
     async with fresh_db.transaction() as conn:

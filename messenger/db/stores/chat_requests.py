@@ -30,7 +30,6 @@ ACCEPTED = "accepted"
 DECLINED = "declined"
 WITHDRAWN = "withdrawn"
 EXPIRED = "expired"
-STATES = (PENDING, ACCEPTED, DECLINED, WITHDRAWN, EXPIRED)
 DAY_MS = 86_400_000
 
 
