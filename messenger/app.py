@@ -22,6 +22,10 @@ from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.server import TransactionServer
 from messenger.config import Settings, duration_ms
 from messenger.db.database import Database
+from messenger.desk.bot import DeskBot
+from messenger.desk.desk import build_desk
+from messenger.desk.metrics import DeskMetrics
+from messenger.desk.stats import DeskStats
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import localpart
 from messenger.namespace import BotNamespace
@@ -96,6 +100,20 @@ class App:
             admin_token=self._admin_token,
             bot=self.bot,
         )
+        self.desk_bot = DeskBot(build_desk(settings, self.db, self.hs, self._admin_token))
+        desk = cfg.bots.desk
+        self.desk_runtime = BotRuntime(
+            user_id=cfg.bot_user_id(desk),
+            section=desk.model_copy(update={"display_name": cfg.desk_name}),
+            homeserver_url=cfg.homeserver.client_url,
+            store_dir=settings.bots_dir / desk.localpart,
+            pickle_key=settings.secrets.pickle_key,
+            db=self.db,
+            hs=self.hs,
+            admin_token=self._admin_token,
+            bot=self.desk_bot,
+        )
+        self.metrics = DeskMetrics(DeskStats(self.db))
         self._admin: str | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,8 +124,12 @@ class App:
             self._admin = await admin_token(self.settings, self.hs)
         return self._admin
 
+    @property
+    def _runtimes(self) -> list[BotRuntime]:
+        return [self.service_bot, self.desk_runtime]
+
     async def _user_exists(self, user: str) -> bool:
-        if user != self.service_bot.user_id:
+        if user not in [runtime.user_id for runtime in self._runtimes]:
             return False
         await self.hs.register_appservice_user(localpart(user))
         return True
@@ -117,7 +139,8 @@ class App:
         return {
             "status": "ok" if worker_alive else "degraded",
             "bots": {
-                self.service_bot.user_id: "ready" if self.service_bot.ready.is_set() else "starting"
+                runtime.user_id: "ready" if runtime.ready.is_set() else "starting"
+                for runtime in self._runtimes
             },
             "inbox": {
                 **await self.inbox.counts(),
@@ -137,7 +160,9 @@ class App:
         if before != after:
             log.info("database migrated from %s to %s", before, after)
         cfg = self.settings.config.appservice
-        self._runner = web.AppRunner(self.server.app(), access_log=None)
+        web_app = self.server.app()
+        web_app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.bind_address, cfg.port).start()
         log.info("appservice listening on %s", cfg.url)
@@ -149,7 +174,9 @@ class App:
         except MatrixError as error:
             log.warning("homeserver ping failed: %s", error)
         await self.service_bot.start()
+        await self.desk_runtime.start()
         self._tasks.append(asyncio.create_task(self._catch_up(), name="catch-up"))
+        self._tasks.append(asyncio.create_task(self.metrics.run(), name="desk metrics"))
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
 
     async def _catch_up(self) -> None:
@@ -161,10 +188,24 @@ class App:
             return
         if made:
             log.info("created %d missing service rooms", made)
+        try:
+            made = await self.accounts.provision_missing_insurer_channels()
+        except Exception:
+            log.exception("catch-up of missing insurer channels failed; retried at next start")
+            return
+        if made:
+            log.info("created %d missing insurer channels", made)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        return web.Response(
+            body=self.metrics.exposition(), content_type="text/plain", charset="utf-8"
+        )
 
     async def stop(self) -> None:
         await self.bot.stop()
+        await self.desk_bot.stop()
         await self.service_bot.stop()
+        await self.desk_runtime.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -163,6 +163,10 @@ class BotsSection(_Section):
     service: BotSection = BotSection(
         localpart="service", display_name="Service", device_display_name="messenger service bot"
     )
+    # the insurer desk bot; its display name is the insurer's name (insurer.name) when empty
+    desk: BotSection = BotSection(
+        localpart="desk", display_name="", device_display_name="messenger desk bot"
+    )
 
 
 class AccountsSection(_Section):
@@ -220,6 +224,134 @@ class RetentionSection(_Section):
         return self
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PERIOD = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
+
+
+class DeskTopic(_Section):
+    """A concern patients pick before writing to the insurer."""
+
+    key: str
+    de: str
+    en: str
+    sla: str | None = None  # first-response target of this topic; default desk.sla
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_\-]{1,32}", value):
+            raise ValueError("a topic key uses 1-32 characters a-z, 0-9, '_', '-'")
+        return value
+
+    @field_validator("sla")
+    @classmethod
+    def _sla(cls, value: str | None) -> str | None:
+        return None if value is None else _duration(value, "this key")
+
+
+DEFAULT_TOPICS = (
+    DeskTopic(key="mitgliedschaft", de="Mitgliedschaft & Beiträge",
+              en="Membership & contributions"),
+    DeskTopic(key="krankengeld", de="Krankengeld", en="Sickness benefit"),
+    DeskTopic(key="leistungen", de="Leistungen & Anträge", en="Benefits & applications"),
+    DeskTopic(key="bescheinigungen", de="Bescheinigungen", en="Certificates"),
+    DeskTopic(key="kontaktdaten", de="Kontakt- & Bankdaten", en="Contact & bank details"),
+    DeskTopic(key="sonstiges", de="Sonstiges", en="Other"),
+)  # fmt: skip
+
+
+class DeskSection(_Section):
+    """The insurer channel: topics, the first-response SLA and its calendar, the queue."""
+
+    topics: tuple[DeskTopic, ...] = DEFAULT_TOPICS
+    sla: str = "24h"
+    # null: the clock runs 24/7. Otherwise working periods per weekday, e.g.
+    # {mon: ["08:00-12:00", "13:00-18:00"], ...}; days left out are closed.
+    business_hours: dict[str, tuple[str, ...]] | None = None
+    holidays: tuple[str, ...] = ()  # YYYY-MM-DD, closed all day
+    timezone: str = "Europe/Berlin"
+    remind_at: tuple[float, ...] = (0.75,)  # fractions of the SLA at which to remind
+    claim_timeout: str = "4h"  # a claimed ticket nobody answered returns to the queue
+    after_close: Literal["reopen", "new_ticket"] = "reopen"
+    reopen_within: str = "7d"  # after_close: reopen only within this time, else a new ticket
+    agent_names: Literal["first_name", "none"] = "first_name"
+    canned: dict[str, str] = Field(default_factory=dict)  # short name -> reply text
+    check_every: str = "1m"  # how often reminders, breaches and claim timeouts are checked
+    purge_after: str = "5y"  # insurer-channel messages, media and tickets older than this
+    purge_at: str = "03:00"  # daily, local time
+
+    @field_validator("sla", "claim_timeout", "reopen_within", "check_every", "purge_after")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _duration(value, "this key")
+
+    @field_validator("purge_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
+            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 03:00")
+        return str(value)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]] | None:
+        for day, periods in (value or {}).items():
+            if day not in _WEEKDAYS:
+                raise ValueError(f"{day!r} is not a weekday; use {', '.join(_WEEKDAYS)}")
+            for period in periods:
+                match = _PERIOD.match(period)
+                if not match or match.group(1, 2) >= match.group(3, 4):
+                    raise ValueError(
+                        f"{day}: {period!r} is not a period; use HH:MM-HH:MM, start before end"
+                    )
+        if value is not None and not any(value.values()):
+            raise ValueError("business hours need at least one working period")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+                raise ValueError(f"{day!r} is not a date; use YYYY-MM-DD")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone such as Europe/Berlin") from None
+        return value
+
+    @field_validator("remind_at")
+    @classmethod
+    def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < f < 1 for f in value):
+            raise ValueError("reminder points are fractions between 0 and 1, e.g. 0.75")
+        return tuple(sorted(value))
+
+    @field_validator("canned")
+    @classmethod
+    def _canned(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, reply in value.items():
+            if not re.fullmatch(r"[a-z0-9_\-]{1,32}", name) or not reply.strip():
+                raise ValueError(
+                    f"canned reply {name!r}: a short name of a-z, 0-9, '_', '-' and a text"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _unique_topics(self) -> DeskSection:
+        keys = [topic.key for topic in self.topics]
+        if not keys or len(set(keys)) != len(keys):
+            raise ValueError("topics need at least one entry and each key only once")
+        return self
+
+
 class PolicySection(_Section):
     """Server-side rules. Users of these remote domains count as insured persons."""
 
@@ -251,8 +383,14 @@ class MessengerConfig(_Section):
     chat_requests: ChatRequestsSection = ChatRequestsSection()
     policy: PolicySection = PolicySection()
     retention: RetentionSection = RetentionSection()
+    desk: DeskSection = DeskSection()
     logging: LoggingSection = LoggingSection()
     secrets: SecretsSection = SecretsSection()
+
+    @property
+    def desk_name(self) -> str:
+        """How the desk bot is shown: the insurer's name unless configured otherwise."""
+        return self.bots.desk.display_name or self.insurer.name
 
     def bot_user_id(self, bot: BotSection) -> UserID:
         return user_id(

@@ -18,6 +18,10 @@ class Role(enum.StrEnum):
     PATIENT = "patient"
     PRACTICE = "practice"
     AGENT = "agent"
+    SUPERVISOR = "supervisor"  # an agent who also gets the desk's escalations
+
+
+STAFF = frozenset({Role.AGENT, Role.SUPERVISOR})  # who may claim, read and answer tickets
 
 
 def user_id(localpart: str, server_name: str) -> UserID:

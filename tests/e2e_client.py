@@ -17,6 +17,8 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     RoomCreateResponse,
+    RoomEncryptedMedia,
+    RoomMessageMedia,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendResponse,
@@ -44,6 +46,7 @@ class E2EUser:
             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True),
         )
         self.messages: list[Received] = []
+        self.media: list[tuple[str, str, dict[str, Any]]] = []  # room, sender, content
         self.undecryptable: list[str] = []
         self.invites: list[str] = []
         self._arrived = asyncio.Condition()
@@ -54,6 +57,7 @@ class E2EUser:
         assert isinstance(response, LoginResponse), response
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))  # type: ignore[arg-type]
         self.client.add_event_callback(self._on_megolm, MegolmEvent)  # type: ignore[arg-type]
+        self.client.add_event_callback(self._on_media, (RoomMessageMedia, RoomEncryptedMedia))  # type: ignore[arg-type]
         self.client.add_event_callback(self._on_invite, InviteMemberEvent)  # type: ignore[arg-type]
         await self.client.sync(timeout=0, full_state=True)
         await self._keys()
@@ -85,6 +89,9 @@ class E2EUser:
                 "m.notice" if isinstance(event, RoomMessageNotice) else "m.text",
             )
         )
+
+    async def _on_media(self, room: MatrixRoom, event: Any) -> None:
+        self.media.append((room.room_id, event.sender, dict(event.source["content"])))
 
     async def _on_megolm(self, room: MatrixRoom, event: MegolmEvent) -> None:
         self.undecryptable.append(event.event_id)
@@ -162,6 +169,15 @@ class E2EUser:
             "m.room.message",
             {"msgtype": "m.text", "body": body},
             ignore_unverified_devices=True,
+        )
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Any (encrypted) event: a file message, a reaction, a poll answer."""
+        await self.wait_for(lambda: room_id in self.client.rooms)
+        response = await self.client.room_send(
+            room_id, event_type, content, ignore_unverified_devices=True
         )
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)

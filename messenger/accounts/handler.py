@@ -13,11 +13,13 @@ from messenger.accounts.names import patient_localpart, slug
 from messenger.bridge.admin_account import admin_token
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError, UserInUse
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.config import Settings
+from messenger.config import Settings, duration_ms
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
+from messenger.db.stores import desk as desk_store
 from messenger.db.stores.accounts import AccountRow
-from messenger.ids import Role, RoomID, UserID, localpart, user_id
+from messenger.desk import rooms as desk_rooms
+from messenger.ids import STAFF, Role, RoomID, UserID, localpart, user_id
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.rooms.service_room import create_service_room
 
@@ -41,6 +43,7 @@ class NewAccount:
     service_room_id: RoomID | None
     homeserver: str
     warning: str | None = None
+    insurer_room_id: RoomID | None = None
 
 
 def validate_display_name(value: str) -> str:
@@ -97,15 +100,19 @@ class AccountHandler:
             await self._hs.deactivate(await admin_token(self._settings, self._hs), created)
             raise AccountInputError("--kvnr: an account with this KVNR exists already") from None
         log.info("account %s created with role %s", created, role.value)
-        room, warning = None, None
-        if role in SERVICE_ROOM_ROLES:
-            try:
+        room, channel, warning = None, None, None
+        try:
+            if role in SERVICE_ROOM_ROLES:
                 room = await self.provision_service_room(created)
-            except (MatrixError, HomeserverUnreachable) as error:
-                warning = (
-                    f"the service room could not be created yet ({error}); the appservice "
-                    "creates it at its next start"
-                )
+            if role is Role.PATIENT:
+                channel = await self.provision_insurer_channel(created)
+            if role in STAFF:
+                await self.invite_staff(created, role)
+        except (MatrixError, HomeserverUnreachable) as error:
+            warning = (
+                f"the account's rooms could not all be set up yet ({error}); the appservice "
+                "does it at its next start"
+            )
         return NewAccount(
             user_id=created,
             role=role,
@@ -114,6 +121,7 @@ class AccountHandler:
             service_room_id=room,
             homeserver=cfg.homeserver.public_url,
             warning=warning,
+            insurer_room_id=channel,
         )
 
     def _validate(
@@ -172,6 +180,43 @@ class AccountHandler:
             await accounts_store.set_service_room(conn, patient, room)
         log.info("service room %s created for %s", room, patient)
         return room
+
+    async def provision_insurer_channel(self, patient: UserID) -> RoomID:
+        """The patient's encrypted channel with the insurer's desk bot."""
+        cfg = self._settings.config
+        bot = cfg.bot_user_id(cfg.bots.desk)
+        await self._hs.register_appservice_user(localpart(bot))
+        room = await desk_rooms.create_channel(
+            self._hs, bot, patient, cfg.desk_name, duration_ms(cfg.desk.purge_after)
+        )
+        async with self._db.transaction() as conn:
+            await desk_store.add_channel(conn, patient, room, now_ms())
+        log.info("insurer channel %s created for %s", room, patient)
+        return room
+
+    async def provision_missing_insurer_channels(self) -> int:
+        async with self._db.transaction() as conn:
+            missing = await desk_store.patients_without_channel(conn)
+        made = 0
+        for patient in missing:
+            try:
+                await self.provision_insurer_channel(UserID(patient))
+                made += 1
+            except (MatrixError, HomeserverUnreachable):
+                log.exception("insurer channel for %s: not created; retried later", patient)
+        return made
+
+    async def invite_staff(self, user: UserID, role: Role) -> None:
+        """Agents into the queue; supervisors also into the supervisors' room. Rooms that do
+        not exist yet are made by the desk bot at its start, inviting all staff."""
+        cfg = self._settings.config
+        bot = cfg.bot_user_id(cfg.bots.desk)
+        names = ("queue", "supervisors") if role is Role.SUPERVISOR else ("queue",)
+        async with self._db.reading() as conn:
+            found = [await desk_store.desk_room(conn, name) for name in names]
+        for room in found:
+            if room is not None:
+                await desk_rooms.invite_user(self._hs, bot, RoomID(room), user)
 
     async def provision_missing_service_rooms(self) -> int:
         """Create service rooms that a crash or an earlier outage left out. Returns how many."""

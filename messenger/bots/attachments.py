@@ -40,16 +40,20 @@ class Attachments:
             mxc = await known_media.of_event(conn, room_id, event_id)
         if mxc is None:
             return
-        server, _, media_id = mxc.removeprefix("mxc://").partition("/")
-        try:
-            await self._hs.request(
-                "DELETE", f"{ADMIN_MEDIA}/{quote(server)}/{quote(media_id)}",
-                token=await self._admin_token(),
-            )  # fmt: skip
-        except MatrixError as error:
-            if error.status != 404:  # 404: deleted already
-                raise
+        await delete_media(self._hs, await self._admin_token(), mxc)
         async with self._db.transaction() as conn:
             await known_media.forget(conn, event_id)
             await audit_store.audit(conn, self._bot, room_id, "media_deleted", 1, now_ms())
         log.info("deleted the media of a deleted message in %s", room_id)
+
+
+async def delete_media(hs: HomeserverClient, admin_token: str, mxc: str) -> None:
+    """Delete one file from Synapse's media store (deleted already: fine)."""
+    server, _, media_id = mxc.removeprefix("mxc://").partition("/")
+    try:
+        await hs.request(
+            "DELETE", f"{ADMIN_MEDIA}/{quote(server)}/{quote(media_id)}", token=admin_token
+        )
+    except MatrixError as error:
+        if error.status != 404:
+            raise

@@ -31,6 +31,7 @@ from nio import (
     ForwardedRoomKeyEvent,
     MatrixRoom,
     MegolmEvent,
+    ReactionEvent,
     RedactionEvent,
     RoomEncryptedMedia,
     RoomKeyEvent,
@@ -39,10 +40,11 @@ from nio import (
     RoomMessageText,
     RoomSendResponse,
     SyncError,
+    UnknownEvent,
 )
 
 from messenger.bots.attachments import Attachments
-from messenger.bots.base import Bot
+from messenger.bots.base import Bot, InboundMessage
 from messenger.bots.cross_signing import cross_sign_device
 from messenger.bridge.errors import MatrixError, UnknownToken
 from messenger.bridge.homeserver_client import HomeserverClient
@@ -50,7 +52,7 @@ from messenger.config import BotSection
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import bot_devices
 from messenger.db.stores.bot_devices import BotDevice
-from messenger.ids import DeviceID, RoomID, UserID, localpart
+from messenger.ids import DeviceID, EventID, RoomID, UserID, localpart
 from messenger.secretbox import SecretBox, SecretBoxError
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ UNDECRYPTABLE_GRACE_S = 60.0
 SYNC_TIMEOUT_MS = 30_000
 RETRIES = 3
 RETRY_DELAY_S = 15.0
+# events beyond m.room.message that bots are given: poll answers (stable and MSC3381)
+POLL_RESPONSES = ("m.poll.response", "org.matrix.msc3381.poll.response")
 
 
 class BotSendError(Exception):
@@ -66,11 +70,12 @@ class BotSendError(Exception):
 
 @dataclass(frozen=True)
 class _Work:
-    kind: str  # join | text | key_request | checkpoint
+    kind: str  # join | message | key_request | checkpoint
     room_id: RoomID = RoomID("")  # noqa: RUF009 - NewType is the identity at run time
     user: UserID = UserID("")  # noqa: RUF009
     body: str = ""
     event: Any = None
+    message: InboundMessage | None = None
     attempt: int = 0
 
 
@@ -195,7 +200,7 @@ class BotRuntime:
         client.next_batch = device.sync_token
         self._skip_history = device.sync_token is None
         client.add_event_callback(self._on_member, RoomMemberEvent)
-        client.add_event_callback(self._on_text, RoomMessageText)
+        client.add_event_callback(self._on_message, (RoomMessageText, ReactionEvent, UnknownEvent))
         client.add_event_callback(self._on_megolm, MegolmEvent)
         client.add_event_callback(self._on_media, (RoomMessageMedia, RoomEncryptedMedia))
         client.add_event_callback(self._on_redaction, RedactionEvent)
@@ -279,16 +284,34 @@ class BotRuntime:
         if event.membership == "join" and event.prev_membership != "join":
             self._queue_work(_Work("join", RoomID(room.room_id), UserID(event.state_key)))
 
-    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender != self.user_id:
-            self._queue_work(_Work("text", RoomID(room.room_id), UserID(event.sender), event.body))
+    @staticmethod
+    def _inbound(event: Any) -> InboundMessage | None:
+        source = event.source if isinstance(event.source, dict) else {}
+        event_type = source.get("type", "m.room.message")
+        if isinstance(event, UnknownEvent) and event_type not in POLL_RESPONSES:
+            return None
+        content = source.get("content")
+        if not isinstance(content, dict):
+            return None
+        return InboundMessage(
+            EventID(event.event_id), str(event_type), content, int(event.server_timestamp)
+        )
+
+    async def _on_message(self, room: MatrixRoom, event: Any) -> None:
+        message = self._inbound(event) if event.sender != self.user_id else None
+        if message is not None:
+            self._queue_work(
+                _Work("message", RoomID(room.room_id), UserID(event.sender), message=message)
+            )
 
     async def _on_media(self, room: MatrixRoom, event: Any) -> None:
-        if event.sender != self.user_id and isinstance(event.url, str):
-            try:
-                await self.attachments.received(room.room_id, event.event_id, event.url)
-            except Exception:
-                log.exception("bot %s: attachment not recorded", self.user_id)
+        if event.sender == self.user_id or not isinstance(event.url, str):
+            return
+        try:
+            await self.attachments.received(room.room_id, event.event_id, event.url)
+        except Exception:
+            log.exception("bot %s: attachment not recorded", self.user_id)
+        await self._on_message(room, event)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         if isinstance(event.redacts, str):
@@ -317,9 +340,13 @@ class BotRuntime:
                 )
                 self._pending.setdefault(event.session_id, []).append(item)
                 continue
-            if isinstance(decrypted, RoomMessageText):
+            message = self._inbound(decrypted)
+            if message is not None and isinstance(
+                decrypted, (RoomMessageText, RoomMessageMedia, RoomEncryptedMedia, ReactionEvent,
+                            UnknownEvent),
+            ):  # fmt: skip
                 self._queue.put_nowait(
-                    _Work("text", item.room_id, UserID(decrypted.sender), decrypted.body)
+                    _Work("message", item.room_id, UserID(decrypted.sender), message=message)
                 )
 
     # --- consumer ---------------------------------------------------------------------------
@@ -347,7 +374,10 @@ class BotRuntime:
         if work.kind == "join":
             done = await self._run(self._bot.on_join(self, work.room_id, work.user))
         else:
-            done = await self._run(self._bot.on_text(self, work.room_id, work.user, work.body))
+            assert work.message is not None
+            done = await self._run(
+                self._bot.on_message(self, work.room_id, work.user, work.message)
+            )
         if not done and work.attempt < RETRIES:
             retry = replace(work, attempt=work.attempt + 1)
             handle = asyncio.get_running_loop().call_later(
@@ -381,13 +411,16 @@ class BotRuntime:
     async def send_notice(self, room_id: RoomID, body: str, txn_id: str | None = None) -> str:
         """Send an encrypted m.notice; returns the event id. A fixed `txn_id` makes a resend
         after a crash a no-op at the homeserver."""
+        return await self.send(room_id, {"msgtype": "m.notice", "body": body}, txn_id)
+
+    async def send(
+        self, room_id: RoomID, content: dict[str, Any], txn_id: str | None = None,
+        event_type: str = "m.room.message",
+    ) -> str:  # fmt: skip
+        """Send any (encrypted) event; returns its id. Same `txn_id`, same event."""
         assert self.client is not None
         response = await self.client.room_send(
-            room_id,
-            "m.room.message",
-            {"msgtype": "m.notice", "body": body},
-            tx_id=txn_id,
-            ignore_unverified_devices=True,
+            room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
         )
         if not isinstance(response, RoomSendResponse):
             raise BotSendError(f"sending to {room_id} failed: {getattr(response, 'message', '')}")
@@ -397,3 +430,9 @@ class BotRuntime:
         assert self.client is not None
         room = self.client.rooms.get(room_id)
         return bool(room and user in room.users and user not in room.invited_users)
+
+    def is_member(self, room_id: RoomID, user: UserID) -> bool:
+        """Joined or invited."""
+        assert self.client is not None
+        room = self.client.rooms.get(room_id)
+        return bool(room and (user in room.users or user in room.invited_users))

@@ -438,3 +438,12 @@ YES_NO = {
 def text(key: str, language: str, **values: str) -> str:
     variants = TEXTS[key]
     return variants.get(language, variants["de"]).format(**values)
+
+
+def _with_desk_texts() -> None:
+    from messenger.desk.texts import DESK_TEXTS
+
+    TEXTS.update(DESK_TEXTS)
+
+
+_with_desk_texts()

@@ -94,6 +94,7 @@ def add(
                 "homeserver": created.homeserver,
                 "password": created.password,
                 "service_room_id": created.service_room_id,
+                "insurer_room_id": created.insurer_room_id,
                 "warning": created.warning,
             }
         )
@@ -105,6 +106,11 @@ def add(
     if created.service_room_id:
         click.echo(
             f"service room: {created.service_room_id} (the service bot greets on first join)"
+        )
+    if created.insurer_room_id:
+        click.echo(
+            f"insurer channel: {created.insurer_room_id} (write to the insurer; the desk bot "
+            "answers)"
         )
     if created.warning:
         click.echo(f"warning: {created.warning}", err=True)

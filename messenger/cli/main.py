@@ -18,6 +18,7 @@ import yaml
 from messenger import __version__
 from messenger.cli.accounts import accounts
 from messenger.cli.common import data_dir_option, emit_json, resolve_data_dir, run, settings_for
+from messenger.cli.desk import desk
 from messenger.cli.directory import directory
 from messenger.cli.retention import retention
 from messenger.config import (
@@ -315,6 +316,7 @@ def status(data_dir: Path | None, as_json: bool) -> None:
 cli.add_command(accounts)
 cli.add_command(directory)
 cli.add_command(retention)
+cli.add_command(desk)
 
 
 def main() -> None:

@@ -240,3 +240,86 @@ known_media = sa.Table(
     sa.Column("mxc", sa.String(512), nullable=False),
     sa.Column("at", sa.BigInteger, nullable=False),
 )
+
+# --- insurer desk ---------------------------------------------------------------------------
+desk_rooms = sa.Table(
+    "desk_rooms",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),  # queue | supervisors
+    sa.Column("room_id", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+desk_channels = sa.Table(
+    "desk_channels",
+    metadata,
+    sa.Column("patient_id", sa.String(255), primary_key=True),
+    sa.Column("room_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("greeted_at", sa.BigInteger, nullable=True),
+    sa.Column("pending_topic", sa.String(32), nullable=True),
+    sa.Column("menu_event_id", sa.String(255), nullable=True),
+    sa.Column("hold", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(255), nullable=False),
+    sa.Column("channel_room_id", sa.String(255), nullable=False),
+    sa.Column("topic", sa.String(32), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("opened_at", sa.BigInteger, nullable=True),
+    sa.Column("agent_id", sa.String(255), nullable=True),
+    sa.Column("clock_started_at", sa.BigInteger, nullable=True),
+    sa.Column("due_at", sa.BigInteger, nullable=True),
+    sa.Column("first_due_at", sa.BigInteger, nullable=True),
+    sa.Column("next_reminder_at", sa.BigInteger, nullable=True),
+    sa.Column("reminders_sent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("breached_at", sa.BigInteger, nullable=True),
+    sa.Column("escalated_at", sa.BigInteger, nullable=True),
+    sa.Column("first_response_at", sa.BigInteger, nullable=True),
+    sa.Column("closed_at", sa.BigInteger, nullable=True),
+    sa.Column("last_activity_at", sa.BigInteger, nullable=False),
+    sa.Column("hold", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("queue_event_id", sa.String(255), nullable=True),
+)
+ticket_messages = sa.Table(
+    "ticket_messages",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", _ID, nullable=False),
+    sa.Column("event_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("origin_room_id", sa.String(255), nullable=False),
+    sa.Column("author", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # patient | reply | note | closing
+    sa.Column("content", sa.Text, nullable=False),  # sealed (SecretBox) Matrix content
+    sa.Column("mxc", sa.String(512), nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=False),
+)
+ticket_assignments = sa.Table(
+    "ticket_assignments",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", _ID, nullable=False, index=True),
+    sa.Column("agent_id", sa.String(255), nullable=False),
+    sa.Column("room_id", sa.String(255), nullable=True, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("joined_at", sa.BigInteger, nullable=True),
+    sa.Column("mirrored_upto", _ID, nullable=False, server_default="0"),
+    sa.Column("ended_at", sa.BigInteger, nullable=True),
+)
+desk_outbox = sa.Table(
+    "desk_outbox",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("room_id", sa.String(255), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # sealed Matrix content
+    sa.Column("ticket_id", _ID, nullable=True),
+    sa.Column("purpose", sa.String(16), nullable=False),  # queue_post | message
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("sent_at", sa.BigInteger, nullable=True),
+    sa.Column("event_id", sa.String(255), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
+)

@@ -54,6 +54,8 @@ def kind_of(user_id: str, role: str | None, own_server: str, insurer_domains: Se
         return Kind.INSURED
     if role == "patient":
         return Kind.INSURED
+    if role == "supervisor":
+        return Kind.AGENT
     try:
         return Kind(role) if role else Kind.OTHER
     except ValueError:

@@ -9,9 +9,12 @@ from typing import Any
 
 from messenger.config import duration_ms
 from messenger.db.stores import chat_requests as chat_requests_store
+from messenger.desk.desk import build_desk
+from messenger.desk.sla_watch import SlaWatch
 from messenger.requests.handler import ChatRequestHandler
 from messenger.retention.abandoned import AbandonedRooms
 from messenger.retention.context import JobContext
+from messenger.retention.insurer_purge import InsurerPurge
 from messenger.retention.leave_prompts import LeavePrompts
 
 # codes expired (and failed attempts made) this long ago are dropped; the failure limit
@@ -50,8 +53,22 @@ async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
     return {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
 
 
+async def desk_sla(ctx: JobContext) -> dict[str, Any]:
+    """Remind agents before a ticket's due time, escalate breaches, return stale claims."""
+    desk = build_desk(ctx.settings, ctx.db, ctx.hs, ctx.admin_token)
+    return (await SlaWatch(desk).run(ctx.now())).as_json()
+
+
+async def insurer_purge(ctx: JobContext) -> dict[str, Any]:
+    """Delete insurer-channel messages, media and tickets older than desk.purge_after."""
+    desk = build_desk(ctx.settings, ctx.db, ctx.hs, ctx.admin_token)
+    return (await InsurerPurge(desk).run(ctx.now())).as_json()
+
+
 JOBS: dict[str, Job] = {
     "leave_prompts": leave_prompts,
     "abandoned_rooms": abandoned_rooms,
     "chat_request_expiry": chat_request_expiry,
+    "desk_sla": desk_sla,
+    "insurer_purge": insurer_purge,
 }

@@ -42,6 +42,7 @@ CONTEXT_ARG = "<JobContext>"
 
 def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
     hour, minute = config.retention.leave_prompts_at.split(":")
+    purge_hour, purge_minute = config.desk.purge_at.split(":")
     return {
         "leave_prompts": CronTrigger(hour=int(hour), minute=int(minute), timezone=BERLIN),
         "abandoned_rooms": IntervalTrigger(
@@ -50,6 +51,12 @@ def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
         "chat_request_expiry": IntervalTrigger(
             seconds=max(1, duration_ms(config.chat_requests.check_every) // 1000),
             timezone=BERLIN,
+        ),
+        "desk_sla": IntervalTrigger(
+            seconds=max(1, duration_ms(config.desk.check_every) // 1000), timezone=BERLIN
+        ),
+        "insurer_purge": CronTrigger(
+            hour=int(purge_hour), minute=int(purge_minute), timezone=BERLIN
         ),
     }
 

@@ -1,0 +1,129 @@
+"""The desk bot: the insurer's identity in every patient's insurer channel, and the queue keeper
+in the staff rooms. It routes each event by the room it arrives in; the rules live in Intake
+(patients) and Queue (staff)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from messenger.bots.base import Bot, InboundMessage
+from messenger.bots.runtime import BotRuntime
+from messenger.bots.texts import text
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError
+from messenger.db.database import now_ms
+from messenger.db.stores import desk as store
+from messenger.desk import rooms
+from messenger.desk.courier import DeskCourier
+from messenger.desk.desk import QUEUE, SUPERVISORS, Desk
+from messenger.desk.intake import Intake
+from messenger.desk.queue import Queue
+from messenger.ids import Role, RoomID, UserID
+
+log = logging.getLogger(__name__)
+STAFF_ROOMS = {
+    QUEUE: (Role.AGENT.value, Role.SUPERVISOR.value),
+    SUPERVISORS: (Role.SUPERVISOR.value,),
+}
+ROOM_NAMES = {QUEUE: "Kundenservice – Warteschlange", SUPERVISORS: "Kundenservice – Teamleitung"}
+
+
+class DeskBot(Bot):
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.intake = Intake(desk)
+        self.queue = Queue(desk)
+        self.courier = DeskCourier(desk)
+        self._courier: asyncio.Task[None] | None = None
+
+    async def stop(self) -> None:
+        if self._courier is not None:
+            self._courier.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._courier
+
+    async def on_ready(self, runtime: BotRuntime) -> None:
+        """Start the courier; make the staff rooms and invite staff missing from them; create
+        ticket rooms a crash left out; greet channels that joined while the bot was down."""
+        if self._courier is None or self._courier.done():
+            self._courier = asyncio.create_task(self.courier.run(runtime), name="desk outbox")
+        await self.ensure_staff_rooms(runtime)
+        async with self.desk.db.reading() as conn:
+            roomless = await store.assignments_without_room(conn)
+            channels = await store.channels(conn)
+        for assignment in roomless:
+            try:
+                await self.queue.open_ticket_room(assignment.id)
+            except (MatrixError, HomeserverUnreachable):
+                log.exception("desk: ticket room for assignment %d not created", assignment.id)
+        for channel in channels:
+            joined = runtime.is_joined(RoomID(channel.room_id), UserID(channel.patient_id))
+            if channel.greeted_at is None and joined:
+                await self.intake.greet(runtime, channel)
+
+    async def ensure_staff_rooms(self, runtime: BotRuntime | None = None) -> None:
+        desk = self.desk
+        for name, roles in STAFF_ROOMS.items():
+            async with desk.db.reading() as conn:
+                room = await store.desk_room(conn, name)
+                people = [UserID(u) for u in await store.staff(conn, roles)]
+            if room is None:
+                made = await rooms.create_staff_room(desk.hs, desk.bot, ROOM_NAMES[name], people)
+                async with desk.db.transaction() as conn:
+                    await store.set_desk_room(conn, name, made, now_ms())
+                log.info("desk: %s room %s created", name, made)
+                continue
+            for person in people:
+                if runtime is not None and runtime.is_member(RoomID(room), person):
+                    continue
+                with contextlib.suppress(MatrixError):  # already in, or invited
+                    await rooms.invite_user(desk.hs, desk.bot, RoomID(room), person)
+
+    async def _kind(self, room: RoomID) -> str | None:
+        async with self.desk.db.reading() as conn:
+            if await store.channel_of_room(conn, room) is not None:
+                return "channel"
+            if await store.desk_room(conn, QUEUE) == room:
+                return QUEUE
+            if await store.assignment_of_room(conn, room) is not None:
+                return "ticket"
+        return None
+
+    async def on_join(self, runtime: BotRuntime, room_id: RoomID, user: UserID) -> None:
+        kind = await self._kind(room_id)
+        if kind == "channel":
+            async with self.desk.db.reading() as conn:
+                channel = await store.channel_of_room(conn, room_id)
+            if channel is not None and channel.patient_id == user and channel.greeted_at is None:
+                await self.intake.greet(runtime, channel)
+        elif kind == "ticket":
+            await self.queue.agent_joined(room_id, user)
+            self.courier.wake()
+
+    async def on_message(
+        self, runtime: BotRuntime, room_id: RoomID, sender: UserID, message: InboundMessage
+    ) -> None:
+        kind = await self._kind(room_id)
+        if kind == "channel":
+            async with self.desk.db.reading() as conn:
+                channel = await store.channel_of_room(conn, room_id)
+            if channel is not None and channel.patient_id == sender:
+                await self.intake.on_message(channel, message)
+        elif kind == QUEUE:
+            await self.queue.on_queue_message(room_id, sender, message)
+        elif kind == "ticket":
+            await self.queue.on_ticket_message(room_id, sender, message)
+        self.courier.wake()
+
+    async def on_text(
+        self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str
+    ) -> None:  # every message goes through on_message
+        return None
+
+    async def on_undecryptable(self, runtime: BotRuntime, room_id: RoomID, sender: UserID) -> None:
+        async with self.desk.db.reading() as conn:
+            channel = await store.channel_of_room(conn, room_id)
+            language = await self.desk.language_of(conn, sender)
+        if channel is not None and channel.patient_id == sender:
+            await runtime.send_notice(room_id, text("undecryptable", language))

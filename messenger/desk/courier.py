@@ -1,0 +1,77 @@
+"""The desk courier: sends the desk's outbox (confirmations, queue posts, mirrors, relays,
+reminders) as the desk bot, each row with its own transaction id — a crash between sending and
+marking resends with the same id, which the homeserver answers with the event it has. Rows of
+one room go out in order; a row that fails waits (5 s doubling, at most an hour) and holds up
+only its own room."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from messenger.bots.runtime import BotRuntime
+from messenger.db.database import now_ms
+from messenger.db.stores import desk as store
+from messenger.desk.desk import QUEUE_POST, Desk
+from messenger.ids import RoomID
+
+log = logging.getLogger(__name__)
+POLL_S = 2.0
+KEEP_SENT_MS = 7 * 86_400_000
+PRUNE_EVERY_S = 3600.0
+
+
+class DeskCourier:
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
+        self._wake = asyncio.Event()
+        self._last_prune = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, runtime: BotRuntime) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.send_pending(runtime)
+            except Exception:
+                log.exception("desk outbox: sending failed, retrying in 5 s")
+                await asyncio.sleep(5)
+                continue
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
+
+    async def send_pending(self, runtime: BotRuntime) -> int:
+        desk = self._desk
+        async with desk.db.reading() as conn:
+            pending = await store.unsent(conn, now_ms())
+        sent = 0
+        failed: set[str] = set()
+        for row in pending:
+            if row.room_id in failed:
+                continue  # keep the room's order
+            try:
+                event_id = await runtime.send(
+                    RoomID(row.room_id), desk.open(row.content), txn_id=f"desk-{row.id}"
+                )
+            except Exception as error:
+                failed.add(row.room_id)
+                async with desk.db.transaction() as conn:
+                    delay = await store.postpone(conn, row.id, row.attempts, now_ms())
+                log.warning("desk outbox %d not sent (%s); next try in %d s", row.id, error,
+                            delay // 1000)  # fmt: skip
+                continue
+            async with desk.db.transaction() as conn:
+                await store.mark_sent(conn, row.id, event_id, now_ms())
+                if row.purpose == QUEUE_POST and row.ticket_id is not None:
+                    await store.update_ticket(conn, row.ticket_id, queue_event_id=event_id)
+            sent += 1
+        if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
+            self._last_prune = time.monotonic()
+            async with desk.db.transaction() as conn:
+                await store.prune_outbox(conn, now_ms() - KEEP_SENT_MS)
+        return sent

@@ -1,0 +1,99 @@
+"""The desk's rooms, all encrypted and created by the desk bot: each patient's insurer channel
+(with the 5-year `m.room.retention` policy), the queue and the supervisors' room, and one
+ticket room per assignment of a ticket to an agent. Only the bot invites (power level 100)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messenger.bridge.homeserver_client import HomeserverClient, q
+from messenger.ids import RoomID, UserID
+from messenger.namespace import ROOM_KIND_KEY
+from messenger.rooms.kinds import RoomKind
+
+MEGOLM = "m.megolm.v1.aes-sha2"
+RETENTION = "m.room.retention"
+
+
+def _state(event_type: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event_type, "state_key": "", "content": content}
+
+
+def _body(
+    bot: UserID, kind: RoomKind, name: str, invite: list[UserID], extra_state: list[dict[str, Any]],
+    direct: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "preset": "private_chat",
+        "is_direct": direct,
+        "invite": invite,
+        "name": name,
+        "room_version": "10",
+        "creation_content": {ROOM_KIND_KEY: kind.value},
+        "initial_state": [
+            _state("m.room.encryption", {"algorithm": MEGOLM}),
+            _state("m.room.history_visibility", {"history_visibility": "invited"}),
+            *extra_state,
+        ],
+        "power_level_content_override": {
+            "users": {bot: 100},
+            "users_default": 0,
+            "invite": 100,
+            "kick": 100,
+            "state_default": 100,
+        },
+    }
+
+
+def retention_content(max_lifetime_ms: int | None) -> dict[str, Any]:
+    """The channel's policy: clients and Synapse hide messages older than this; none on hold."""
+    return {} if max_lifetime_ms is None else {"max_lifetime": max_lifetime_ms}
+
+
+async def create_channel(
+    hs: HomeserverClient, bot: UserID, patient: UserID, name: str, max_lifetime_ms: int
+) -> RoomID:
+    retention = _state(RETENTION, retention_content(max_lifetime_ms))
+    body = _body(bot, RoomKind.INSURER, name, [patient], [retention], direct=True)
+    return await hs.create_room(body, as_user=bot)
+
+
+async def create_staff_room(
+    hs: HomeserverClient, bot: UserID, name: str, invite: list[UserID]
+) -> RoomID:
+    """The queue or the supervisors' room. createRoom takes one invitee; the rest are invited
+    one by one afterwards."""
+    room = await hs.create_room(_body(bot, RoomKind.AGENT, name, invite[:1], []), as_user=bot)
+    for user in invite[1:]:
+        await invite_user(hs, bot, room, user)
+    return room
+
+
+async def create_ticket_room(hs: HomeserverClient, bot: UserID, agent: UserID, name: str) -> RoomID:
+    return await hs.create_room(_body(bot, RoomKind.AGENT, name, [agent], []), as_user=bot)
+
+
+async def invite_user(hs: HomeserverClient, bot: UserID, room: RoomID, user: UserID) -> None:
+    await hs.as_request(
+        "POST", f"/_matrix/client/v3/rooms/{q(room)}/invite", body={"user_id": user}, user_id=bot
+    )
+
+
+async def remove_user(
+    hs: HomeserverClient, bot: UserID, room: RoomID, user: UserID, reason: str
+) -> None:
+    body = {"user_id": user, "reason": reason}
+    await hs.as_request("POST", f"/_matrix/client/v3/rooms/{q(room)}/kick", body=body, user_id=bot)
+
+
+async def leave(hs: HomeserverClient, bot: UserID, room: RoomID) -> None:
+    await hs.as_request("POST", f"/_matrix/client/v3/rooms/{q(room)}/leave", body={}, user_id=bot)
+
+
+async def set_retention(
+    hs: HomeserverClient, bot: UserID, room: RoomID, max_lifetime_ms: int | None
+) -> None:
+    await hs.as_request(
+        "PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/{RETENTION}/",
+        body=retention_content(max_lifetime_ms), user_id=bot,
+    )  # fmt: skip
