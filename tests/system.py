@@ -140,6 +140,7 @@ def init_data_dir(
     # small limits so the tests reach them; a remote insurer domain for the federation rule
     config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
+    config["desk"] = {"canned": {"eingang": "Vielen Dank, Ihre Unterlagen sind eingegangen."}}
     config.update(overrides or {})
     path.write_text(yaml.safe_dump(config))
     return load_settings(data_dir)

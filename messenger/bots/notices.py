@@ -9,11 +9,10 @@ pause (5 s doubling, at most an hour) and never holds up the others.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
+from messenger.bots.courier import Courier
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.texts import text
 from messenger.db.database import Database, now_ms
@@ -21,33 +20,16 @@ from messenger.db.stores import chat_requests as store
 from messenger.ids import RoomID
 
 log = logging.getLogger(__name__)
-POLL_S = 2.0
 KEEP_SENT_MS = 7 * 86_400_000
 PRUNE_EVERY_S = 3600.0
 
 
-class NoticeCourier:
+class NoticeCourier(Courier):
     def __init__(self, db: Database, default_language: str) -> None:
+        super().__init__()
         self._db = db
         self._default_language = default_language
-        self._wake = asyncio.Event()
         self._last_prune = 0.0
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, runtime: BotRuntime) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                sent = await self.send_pending(runtime)
-            except Exception:
-                log.exception("notices: sending failed, retrying in 5 s")
-                await asyncio.sleep(5)
-                continue
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
 
     async def send_pending(self, runtime: BotRuntime) -> int:
         async with self._db.reading() as conn:

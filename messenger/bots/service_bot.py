@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from messenger.bots.base import Bot
@@ -41,7 +39,6 @@ class ServiceBot(Bot):
         self._leave = leave
         self._requests = RequestCommands(db, requests)
         self.notices = NoticeCourier(db, default_language)
-        self._courier: asyncio.Task[None] | None = None
         self._directory = directory
         self._insurer = insurer_name
         self._default_language = default_language
@@ -70,16 +67,12 @@ class ServiceBot(Bot):
         log.info("service bot: greeted %s", account.user_id)
 
     async def stop(self) -> None:
-        if self._courier is not None:
-            self._courier.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._courier
+        await self.notices.stop()
 
     async def on_ready(self, runtime: BotRuntime) -> None:
         """Start sending queued notices; greet patients who joined while the bot was down (or
         whose greeting failed)."""
-        if self._courier is None or self._courier.done():
-            self._courier = asyncio.create_task(self.notices.run(runtime), name="notices")
+        self.notices.start(runtime, "notices")
         async with self._db.transaction() as conn:
             owners = await accounts_store.list_accounts(conn, Role.PATIENT)
             owners += await accounts_store.list_accounts(conn, Role.PRACTICE)

@@ -19,6 +19,12 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def retry_delay_ms(attempts: int) -> int:
+    """The pause before the next try of a failed send: 5 s, doubling, at most an hour."""
+    delay: int = min(5_000 * 2**attempts, 3_600_000)
+    return delay
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url

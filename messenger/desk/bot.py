@@ -4,7 +4,6 @@ in the staff rooms. It routes each event by the room it arrives in; the rules li
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -35,19 +34,14 @@ class DeskBot(Bot):
         self.intake = Intake(desk)
         self.queue = Queue(desk)
         self.courier = DeskCourier(desk)
-        self._courier: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
-        if self._courier is not None:
-            self._courier.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._courier
+        await self.courier.stop()
 
     async def on_ready(self, runtime: BotRuntime) -> None:
         """Start the courier; make the staff rooms and invite staff missing from them; create
         ticket rooms a crash left out; greet channels that joined while the bot was down."""
-        if self._courier is None or self._courier.done():
-            self._courier = asyncio.create_task(self.courier.run(runtime), name="desk outbox")
+        self.courier.start(runtime, "desk outbox")
         await self.ensure_staff_rooms(runtime)
         async with self.desk.db.reading() as conn:
             roomless = await store.assignments_without_room(conn)

@@ -6,11 +6,10 @@ only its own room."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
+from messenger.bots.courier import Courier
 from messenger.bots.runtime import BotRuntime
 from messenger.db.database import now_ms
 from messenger.db.stores import desk as store
@@ -18,32 +17,15 @@ from messenger.desk.desk import QUEUE_POST, Desk
 from messenger.ids import RoomID
 
 log = logging.getLogger(__name__)
-POLL_S = 2.0
 KEEP_SENT_MS = 7 * 86_400_000
 PRUNE_EVERY_S = 3600.0
 
 
-class DeskCourier:
+class DeskCourier(Courier):
     def __init__(self, desk: Desk) -> None:
+        super().__init__()
         self._desk = desk
-        self._wake = asyncio.Event()
         self._last_prune = 0.0
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, runtime: BotRuntime) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                sent = await self.send_pending(runtime)
-            except Exception:
-                log.exception("desk outbox: sending failed, retrying in 5 s")
-                await asyncio.sleep(5)
-                continue
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
 
     async def send_pending(self, runtime: BotRuntime) -> int:
         desk = self._desk

@@ -56,9 +56,17 @@ class InsurerPurge:
         cutoff = now - duration_ms(desk.config.purge_after)
         result = PurgeRun()
         token = await desk.admin_token()
+        while await self._old_messages(token, cutoff, result) == BATCH:
+            pass  # more than one batch is due (a first run after years)
+        await self._old_tickets(token, cutoff, result)
+        return result
+
+    async def _old_messages(self, token: str, cutoff: int, result: PurgeRun) -> int:
+        desk = self._desk
         async with desk.db.reading() as conn:
             old = await store.old_messages(conn, cutoff, BATCH)
-            limits = await store.purge_cutoffs(conn, cutoff)
+            channels = sorted({m.origin_room_id for m in old})
+            limits = await store.purge_cutoffs(conn, channels, cutoff)
             rooms = await store.rooms_of_tickets(conn, sorted({m.ticket_id for m in old}))
         targets = {m.origin_room_id: limits.get(m.origin_room_id, cutoff) for m in old}
         targets.update({room: cutoff for room in rooms})
@@ -73,14 +81,13 @@ class InsurerPurge:
             await delete_media(desk.hs, token, mxc)
         if media:
             await self._audit(None, "media_deleted", len(media))
-        result.media = len(media)
+        result.media += len(media)
         if old:
             async with desk.db.transaction() as conn:
                 await store.delete_messages(conn, [m.id for m in old])
             await self._audit(None, "ticket_messages_deleted", len(old))
-        result.messages = len(old)
-        await self._old_tickets(token, cutoff, result)
-        return result
+        result.messages += len(old)
+        return len(old)
 
     async def _old_tickets(self, token: str, cutoff: int, result: PurgeRun) -> None:
         desk = self._desk

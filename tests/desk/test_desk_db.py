@@ -79,7 +79,9 @@ async def test_purge_selects_what_is_old_and_not_on_hold(fresh_db: Database) -> 
     async with fresh_db.reading() as conn:
         old = await store.old_messages(conn, cutoff, 100)
         closed = await store.old_closed_tickets(conn, cutoff, 100)
-        limits = await store.purge_cutoffs(conn, cutoff)
+        limits = await store.purge_cutoffs(
+            conn, ["!c-free:x", "!c-held:x", "!c-patient-hold:x"], cutoff
+        )
     assert sorted((m.ticket_id, m.at // DAY) for m in old) == [(free, 10), (open_one, 20)]
     assert closed == [free]
     assert limits == {"!c-free:x": cutoff, "!c-held:x": 30 * DAY}  # the held channel is left out

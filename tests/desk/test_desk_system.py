@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any
 
+import aiohttp
+
 from messenger.db.stores import desk as store
 from tests.desk.desk_people import (
     concern,
@@ -63,6 +65,8 @@ async def test_a_concern_becomes_a_ticket_answered_both_ways_with_files(
     await anna.wait_for_message(room, "Notiz gespeichert")
     await anna.send_text(room, "!vorlage gibtsnicht")
     await anna.wait_for_message(room, "Keine Vorlage „gibtsnicht“")
+    await anna.send_text(room, "!vorlage eingang")
+    await erika.wait_for_message(channel, "Anna: Vielen Dank, Ihre Unterlagen sind eingegangen.")
     await anna.send_text(room, "Guten Tag, wir prüfen Ihre Bescheinigung.")
     answer = await erika.wait_for_message(channel, "wir prüfen Ihre Bescheinigung")
     assert answer.body == "Anna: Guten Tag, wir prüfen Ihre Bescheinigung."
@@ -88,6 +92,12 @@ async def test_a_concern_becomes_a_ticket_answered_both_ways_with_files(
     reopened = await wait_ticket(system, number, lambda t: t.status == store.CLAIMED)
     assert reopened.agent_id == anna.user_id and reopened.closed_at is None
     await erika.wait_for_message(channel, f"Ihre Nachricht zu #{number} ist angekommen")
+    # the channel's content is sealed in our database and never logged; the server has
+    # ciphertext only
+    assert (
+        system.files_containing(["Mein Krankengeld für November fehlt noch", "Rückruf bei der"])
+        == []
+    )
 
 
 async def test_only_one_of_two_agents_gets_a_ticket_and_non_staff_stay_out(
@@ -211,6 +221,12 @@ async def test_reminder_escalation_stale_claim_and_figures(system: System, e2e_u
     assert "leistungen" in figures["open_by_topic"]
     text = messenger_cli("desk", "stats", "--data-dir", str(system.data_dir)).stdout
     assert "answered within SLA" in text
+    async with aiohttp.ClientSession() as session, session.get(system.as_url + "/metrics") as got:
+        assert got.status == 200
+        exposition = await got.text()
+    for name in ("messenger_desk_open_tickets", "messenger_desk_answered_within_sla_ratio",
+                 "messenger_desk_breaches", "messenger_desk_opened_tickets"):  # fmt: skip
+        assert f"# TYPE {name} gauge" in exposition
     bad = messenger_cli("desk", "stats", "--since", "gestern", "--data-dir",
                         str(system.data_dir), check=False)  # fmt: skip
     assert bad.returncode == 2 and "--since" in bad.stderr

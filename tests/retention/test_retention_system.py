@@ -259,7 +259,13 @@ async def test_abandoned_and_never_used_rooms_are_deleted(system: System, e2e_us
         messenger_cli("retention", "status", "--data-dir", str(system.data_dir), "--json").stdout
     )
     by_job = {job["job"]: job for job in status}
-    assert set(by_job) == {"leave_prompts", "abandoned_rooms", "chat_request_expiry"}
+    assert set(by_job) == {
+        "leave_prompts",
+        "abandoned_rooms",
+        "chat_request_expiry",
+        "desk_sla",
+        "insurer_purge",
+    }
     assert by_job["abandoned_rooms"]["runs"] >= 2 and by_job["leave_prompts"]["next_run"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from messenger.db.database import insert_ignoring_duplicates
+from messenger.db.database import insert_ignoring_duplicates, retry_delay_ms
 from messenger.db.schema import (
     access_codes,
     accounts,
@@ -313,7 +313,7 @@ async def postpone_notice(conn: AsyncConnection, notice_id: int, now: int) -> in
             )
         ).scalar_one()
     )
-    delay: int = min(5_000 * 2**attempts, 3_600_000)
+    delay = retry_delay_ms(attempts)
     await conn.execute(
         notice_outbox.update()
         .where(notice_outbox.c.id == notice_id)

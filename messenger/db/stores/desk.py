@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from messenger.db.database import retry_delay_ms
 from messenger.db.schema import (
     accounts,
     desk_channels,
@@ -379,7 +380,7 @@ async def mark_sent(conn: AsyncConnection, row_id: int, event_id: str, at: int) 
 
 
 async def postpone(conn: AsyncConnection, row_id: int, attempts: int, now: int) -> int:
-    delay: int = min(5_000 * 2**attempts, 3_600_000)
+    delay = retry_delay_ms(attempts)
     await conn.execute(
         desk_outbox.update()
         .where(desk_outbox.c.id == row_id)
@@ -410,21 +411,23 @@ def _held() -> sa.ColumnElement[bool]:
     return sa.or_(tickets.c.hold.is_(True), channel_held)
 
 
-async def purge_cutoffs(conn: AsyncConnection, cutoff: int) -> dict[str, int]:
-    """Per insurer channel not on hold: the instant up to which its history may go — the
-    cutoff, or earlier where a held ticket's messages lie before it."""
+async def purge_cutoffs(conn: AsyncConnection, rooms: list[str], cutoff: int) -> dict[str, int]:
+    """Per insurer channel (of these rooms) not on hold: the instant up to which its history
+    may go — the cutoff, or earlier where a held ticket's messages lie before it."""
     held_start = (
         sa.select(
             tickets.c.channel_room_id.label("room_id"),
             sa.func.min(ticket_messages.c.at).label("first_at"),
         )
         .join(ticket_messages, ticket_messages.c.ticket_id == tickets.c.id)
-        .where(tickets.c.hold.is_(True))
+        .where(tickets.c.hold.is_(True), tickets.c.channel_room_id.in_(rooms))
         .group_by(tickets.c.channel_room_id)
     )
     held = {str(r.room_id): int(r.first_at) for r in await conn.execute(held_start)}
     rows = await conn.execute(
-        sa.select(desk_channels.c.room_id).where(desk_channels.c.hold.is_(False))
+        sa.select(desk_channels.c.room_id).where(
+            desk_channels.c.hold.is_(False), desk_channels.c.room_id.in_(rooms)
+        )
     )
     return {str(r.room_id): min(cutoff, held.get(str(r.room_id), cutoff)) for r in rows}
 

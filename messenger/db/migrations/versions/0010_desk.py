@@ -58,7 +58,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_tickets_patient_status", "tickets", ["patient_id", "status"])
     op.create_index("ix_tickets_status_due", "tickets", ["status", "due_at"])
+    op.create_index("ix_tickets_status_reminder", "tickets", ["status", "next_reminder_at"])
     op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
+    op.create_index("ix_tickets_queue_event", "tickets", ["queue_event_id"])
     op.create_table(
         "ticket_messages",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
