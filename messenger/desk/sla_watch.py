@@ -40,6 +40,9 @@ class SlaWatch:
     async def _reminders(self, now: int, result: SlaRun) -> None:
         desk = self._desk
         language = desk.default_language
+        async with desk.db.reading() as conn:  # the usual case, nothing due: no write lock
+            if not await store.reminders_due(conn, now, 1):
+                return
         async with desk.db.transaction() as conn:
             for ticket in await store.reminders_due(conn, now, BATCH):
                 assert ticket.clock_started_at is not None
@@ -62,6 +65,9 @@ class SlaWatch:
     async def _breaches(self, now: int, result: SlaRun) -> None:
         desk = self._desk
         language = desk.default_language
+        async with desk.db.reading() as conn:
+            if not await store.breaches_due(conn, now, 1):
+                return
         async with desk.db.transaction() as conn:
             supervisors = await store.desk_room(conn, SUPERVISORS)
             for ticket in await store.breaches_due(conn, now, BATCH):

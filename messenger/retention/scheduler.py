@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 LEADER = "_scheduler"
 LEADER_LEASE_MS = 60_000
 RENEW_S = 20.0
+WAKE_S = 5.0
 JOB_TABLE = "apscheduler_jobs"
 CONTEXT_ARG = "<JobContext>"
 
@@ -101,6 +102,11 @@ class JobScheduler:
     def __init__(self, runner: JobRunner, database_url: str, config: MessengerConfig) -> None:
         self._runner = runner
         self._url = sync_url(database_url)
+        # APScheduler's job store is synchronous and runs in the event loop: waiting there for a
+        # SQLite lock held by one of our async transactions would stall the loop that has to
+        # finish that transaction. So it gives up fast; the wakeup in run() retries.
+        sqlite = self._url.startswith("sqlite")
+        self._engine_options = {"connect_args": {"timeout": 0.5}} if sqlite else {}
         self._triggers = triggers(config)
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -112,42 +118,60 @@ class JobScheduler:
         """Owned task: hold (or wait for) the scheduler lease; schedule while holding it."""
         try:
             while True:
-                try:
-                    async with self._runner.ctx.db.transaction() as conn:
-                        lead = await store.claim(
-                            conn, LEADER, self._runner.holder, now_ms(), LEADER_LEASE_MS,
-                            renewing=True,
-                        )  # fmt: skip
-                except Exception:
-                    log.exception("scheduler lease not renewed; retrying")
-                    lead = False
-                if lead and self._scheduler is None:
-                    self._start()
-                elif not lead and self._scheduler is not None:
-                    log.warning("another process holds the scheduler lease; standing by")
-                    self._shutdown()
-                await asyncio.sleep(RENEW_S)
+                await self._renew()
+                for _ in range(int(RENEW_S / WAKE_S)):
+                    await asyncio.sleep(WAKE_S)
+                    if self._scheduler is not None:
+                        # APScheduler stops its timer when a job-store write fails (SQLite
+                        # busy, see _engine_options); waking it up resumes it
+                        self._scheduler.wakeup()
         finally:
             self._shutdown()
             with contextlib.suppress(Exception):
                 async with self._runner.ctx.db.transaction() as conn:
                     await store.release(conn, LEADER, self._runner.holder)
 
+    async def _renew(self) -> None:
+        try:
+            async with self._runner.ctx.db.transaction() as conn:
+                lead = await store.claim(
+                    conn, LEADER, self._runner.holder, now_ms(), LEADER_LEASE_MS, renewing=True
+                )
+        except Exception:
+            log.exception("scheduler lease not renewed; retrying")
+            lead = False
+        if lead and self._scheduler is None:
+            try:
+                self._start()
+            except Exception:  # e.g. the database busy for a moment: try again soon
+                log.exception("job scheduler did not start; retrying in %.0f s", RENEW_S)
+        elif not lead and self._scheduler is not None:
+            log.warning("another process holds the scheduler lease; standing by")
+            self._shutdown()
+
     def _start(self) -> None:
         scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=self._url, tablename=JOB_TABLE)},
+            jobstores={
+                "default": SQLAlchemyJobStore(
+                    url=self._url, tablename=JOB_TABLE, engine_options=self._engine_options
+                )
+            },
             executors={"default": _ContextExecutor(self._runner)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=BERLIN,
         )
         scheduler.start()
-        for name, trigger in self._triggers.items():
-            job = scheduler.get_job(name)
-            if job is None:
-                # the stored argument is a placeholder: our executor passes the JobContext
-                scheduler.add_job(JOBS[name], trigger, args=(CONTEXT_ARG,), id=name, name=name)
-            elif str(job.trigger) != str(trigger):
-                job.reschedule(trigger)
+        try:
+            for name, trigger in self._triggers.items():
+                job = scheduler.get_job(name)
+                if job is None:
+                    # the stored argument is a placeholder: our executor passes the JobContext
+                    scheduler.add_job(JOBS[name], trigger, args=(CONTEXT_ARG,), id=name, name=name)
+                elif str(job.trigger) != str(trigger):
+                    job.reschedule(trigger)
+        except Exception:
+            scheduler.shutdown(wait=False)
+            raise
         self._scheduler = scheduler
         log.info("job scheduler started (%s)", ", ".join(self._triggers))
 
