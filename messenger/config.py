@@ -6,6 +6,8 @@ environment (MESSENGER_<NAME>), a file named by `secrets.<name>_path`, <data dir
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import os
 import re
 import secrets as _random
@@ -298,12 +300,18 @@ class DeskSection(_Section):
         for day, periods in (value or {}).items():
             if day not in _WEEKDAYS:
                 raise ValueError(f"{day!r} is not a weekday; use {', '.join(_WEEKDAYS)}")
+            spans = []
             for period in periods:
                 match = _PERIOD.match(period)
                 if not match or match.group(1, 2) >= match.group(3, 4):
                     raise ValueError(
                         f"{day}: {period!r} is not a period; use HH:MM-HH:MM, start before end"
                     )
+                spans.append((match.group(1, 2), match.group(3, 4)))
+            spans.sort()
+            for (_, end), (start, _) in itertools.pairwise(spans):
+                if start < end:
+                    raise ValueError(f"{day}: the periods {', '.join(periods)} overlap")
         if value is not None and not any(value.values()):
             raise ValueError("business hours need at least one working period")
         return value
@@ -312,8 +320,12 @@ class DeskSection(_Section):
     @classmethod
     def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for day in value:
-            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
-                raise ValueError(f"{day!r} is not a date; use YYYY-MM-DD")
+            try:
+                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+                    raise ValueError(day)
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"{day!r} is not a date; use YYYY-MM-DD") from None
         return value
 
     @field_validator("timezone")

@@ -10,7 +10,6 @@ pause (5 s doubling, at most an hour) and never holds up the others.
 from __future__ import annotations
 
 import logging
-import time
 
 from messenger.bots.courier import Courier
 from messenger.bots.runtime import BotRuntime
@@ -20,8 +19,6 @@ from messenger.db.stores import chat_requests as store
 from messenger.ids import RoomID
 
 log = logging.getLogger(__name__)
-KEEP_SENT_MS = 7 * 86_400_000
-PRUNE_EVERY_S = 3600.0
 
 
 class NoticeCourier(Courier):
@@ -29,7 +26,6 @@ class NoticeCourier(Courier):
         super().__init__()
         self._db = db
         self._default_language = default_language
-        self._last_prune = 0.0
 
     async def send_pending(self, runtime: BotRuntime) -> int:
         async with self._db.reading() as conn:
@@ -50,8 +46,8 @@ class NoticeCourier(Courier):
             async with self._db.transaction() as conn:
                 await store.mark_sent(conn, notice.id, now_ms())
             sent += 1
-        if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
-            self._last_prune = time.monotonic()
-            async with self._db.transaction() as conn:
-                await store.prune_notices(conn, now_ms() - KEEP_SENT_MS)
         return sent
+
+    async def prune(self, sent_before: int) -> None:
+        async with self._db.transaction() as conn:
+            await store.prune_notices(conn, sent_before)

@@ -20,7 +20,7 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,6 @@ class _Work:
     body: str = ""
     event: Any = None
     message: InboundMessage | None = None
-    attempt: int = 0
 
 
 @dataclass
@@ -114,7 +113,6 @@ class BotRuntime:
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._pending: dict[str, list[_Pending]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._retries: set[asyncio.TimerHandle] = set()
         self._skip_history = False
         self.ready = asyncio.Event()
         self.device_id: DeviceID | None = None
@@ -212,8 +210,6 @@ class BotRuntime:
         ]
 
     async def stop(self) -> None:
-        for handle in self._retries:
-            handle.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -371,19 +367,22 @@ class BotRuntime:
             with contextlib.suppress(Exception):
                 await self.client.request_room_key(work.event)
             return
-        if work.kind == "join":
-            done = await self._run(self._bot.on_join(self, work.room_id, work.user))
-        else:
-            assert work.message is not None
-            done = await self._run(
-                self._bot.on_message(self, work.room_id, work.user, work.message)
-            )
-        if not done and work.attempt < RETRIES:
-            retry = replace(work, attempt=work.attempt + 1)
-            handle = asyncio.get_running_loop().call_later(
-                RETRY_DELAY_S, self._queue.put_nowait, retry
-            )
-            self._retries.add(handle)
+        # A failed handler is retried in place: the checkpoint queued behind this work is not
+        # saved before it is done (or given up), so a crash meanwhile replays it.
+        for attempt in range(RETRIES + 1):
+            if attempt:
+                await asyncio.sleep(RETRY_DELAY_S)
+            if work.kind == "join":
+                done = await self._run(self._bot.on_join(self, work.room_id, work.user))
+            else:
+                assert work.message is not None
+                done = await self._run(
+                    self._bot.on_message(self, work.room_id, work.user, work.message)
+                )
+            if done:
+                return
+        log.error("bot %s: gave up on an event in %s after %d tries", self.user_id,
+                  work.room_id, RETRIES + 1)  # fmt: skip
 
     async def _expire_pending(self) -> None:
         now = time.monotonic()

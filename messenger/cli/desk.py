@@ -87,31 +87,38 @@ def stats(data_dir: Path | None, since: str | None, as_json: bool) -> None:
 async def _hold(
     settings: Settings, patient: str | None, ticket: int | None, release: bool
 ) -> dict[str, object]:
+    """The channel's retention policy is changed first: if that fails, nothing is held (and
+    Synapse's own retention purge could not spare what we think is held)."""
     cfg = settings.config
     db = Database(settings.database_url)
     try:
         await db.migrate()
-        async with db.transaction() as conn:
+        async with db.reading() as conn:
             if ticket is not None:
                 row = await store.ticket(conn, ticket)
                 if row is None:
                     raise click.BadParameter(f"there is no ticket #{ticket}", param_hint="--ticket")
-                await store.update_ticket(conn, ticket, hold=not release)
                 owner = row.patient_id
             else:
                 assert patient is not None
                 owner = await _patient(conn, settings, patient)
-                await store.update_channel(conn, owner, hold=not release)
             channel = await store.channel_of_patient(conn, owner)
-            held = channel is not None and (
-                channel.hold or await store.has_held_ticket(conn, owner)
-            )
-        if channel is not None:  # clients hide nothing while anything in it is on hold
-            async with HomeserverClient(cfg.homeserver.client_url, settings.secrets.as_token,
-                                        cfg.appservice.id) as hs:  # fmt: skip
-                lifetime = None if held else duration_ms(cfg.desk.purge_after)
-                await rooms.set_retention(hs, cfg.bot_user_id(cfg.bots.desk),
-                                          RoomID(channel.room_id), lifetime)  # fmt: skip
+            if channel is None:
+                raise click.BadParameter(
+                    f"{owner} has no insurer channel yet (nothing to hold)", param_hint="--patient"
+                )
+            others = await store.held_tickets(conn, owner, besides=ticket)
+        held = (not release) or bool(others) or (ticket is not None and channel.hold)
+        async with HomeserverClient(cfg.homeserver.client_url, settings.secrets.as_token,
+                                    cfg.appservice.id) as hs:  # fmt: skip
+            lifetime = None if held else duration_ms(cfg.desk.purge_after)
+            await rooms.set_retention(hs, cfg.bot_user_id(cfg.bots.desk), RoomID(channel.room_id),
+                                      lifetime)  # fmt: skip
+        async with db.transaction() as conn:
+            if ticket is not None:
+                await store.update_ticket(conn, ticket, hold=not release)
+            else:
+                await store.update_channel(conn, owner, hold=not release)
     finally:
         await db.close()
     return {"patient": owner, "ticket": ticket, "hold": not release, "channel_on_hold": held}

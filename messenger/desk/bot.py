@@ -45,15 +45,16 @@ class DeskBot(Bot):
         await self.ensure_staff_rooms(runtime)
         async with self.desk.db.reading() as conn:
             roomless = await store.assignments_without_room(conn)
-            channels = await store.channels(conn)
+            channels = await store.ungreeted_channels(conn)
         for assignment in roomless:
             try:
                 await self.queue.open_ticket_room(assignment.id)
             except (MatrixError, HomeserverUnreachable):
                 log.exception("desk: ticket room for assignment %d not created", assignment.id)
+
         for channel in channels:
             joined = runtime.is_joined(RoomID(channel.room_id), UserID(channel.patient_id))
-            if channel.greeted_at is None and joined:
+            if joined:
                 await self.intake.greet(runtime, channel)
 
     async def ensure_staff_rooms(self, runtime: BotRuntime | None = None) -> None:
@@ -116,8 +117,9 @@ class DeskBot(Bot):
         return None
 
     async def on_undecryptable(self, runtime: BotRuntime, room_id: RoomID, sender: UserID) -> None:
-        async with self.desk.db.reading() as conn:
-            channel = await store.channel_of_room(conn, room_id)
-            language = await self.desk.language_of(conn, sender)
-        if channel is not None and channel.patient_id == sender:
+        """The sender is asked to send again (a patient in their channel, an agent in a ticket
+        room: their words would otherwise not reach the other side)."""
+        if await self._kind(room_id) in ("channel", "ticket", QUEUE):
+            async with self.desk.db.reading() as conn:
+                language = await self.desk.language_of(conn, sender)
             await runtime.send_notice(room_id, text("undecryptable", language))

@@ -31,14 +31,34 @@ def mxc_of(content: dict[str, Any]) -> str | None:
     return file.get("url") if isinstance(file, dict) and isinstance(file.get("url"), str) else None
 
 
+def is_edit(content: dict[str, Any]) -> bool:
+    relates = content.get("m.relates_to")
+    return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
+
+
+def own_words(content: dict[str, Any]) -> str:
+    """The body without a reply's quoted fallback ("> <@x> …" lines up to the first blank
+    line), which would carry the quoted message — e.g. an internal note — along."""
+    body = str(content.get("body", ""))
+    relates = content.get("m.relates_to")
+    if not (isinstance(relates, dict) and "m.in_reply_to" in relates):
+        return body
+    lines = body.split("\n")
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    if lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def forwarded(content: dict[str, Any], prefix: str | None) -> dict[str, Any]:
     """A message as it goes on to the other side: text with the author in front (if given),
     media as it was (same file, same key: nothing re-uploaded). Relations (replies, edits) do
-    not carry over between rooms and are dropped."""
+    not carry over between rooms and are dropped, and so are quoted reply fallbacks."""
     clean = {key: value for key, value in content.items() if key != "m.relates_to"}
     if is_media(clean):
         return clean
-    body = str(clean.get("body", ""))
+    body = own_words(content)
     text = f"{prefix}: {body}" if prefix else body
     return {"msgtype": "m.text", "body": text}
 

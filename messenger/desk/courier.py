@@ -7,7 +7,6 @@ only its own room."""
 from __future__ import annotations
 
 import logging
-import time
 
 from messenger.bots.courier import Courier
 from messenger.bots.runtime import BotRuntime
@@ -17,15 +16,12 @@ from messenger.desk.desk import QUEUE_POST, Desk
 from messenger.ids import RoomID
 
 log = logging.getLogger(__name__)
-KEEP_SENT_MS = 7 * 86_400_000
-PRUNE_EVERY_S = 3600.0
 
 
 class DeskCourier(Courier):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self._desk = desk
-        self._last_prune = 0.0
 
     async def send_pending(self, runtime: BotRuntime) -> int:
         desk = self._desk
@@ -51,9 +47,12 @@ class DeskCourier(Courier):
                 await store.mark_sent(conn, row.id, event_id, now_ms())
                 if row.purpose == QUEUE_POST and row.ticket_id is not None:
                     await store.update_ticket(conn, row.ticket_id, queue_event_id=event_id)
+                    ticket = await store.ticket(conn, row.ticket_id)
+                    if ticket is not None and ticket.agent_id is not None:  # claimed meanwhile
+                        await desk.mark_claimed_in_queue(conn, ticket, ticket.agent_id)
             sent += 1
-        if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
-            self._last_prune = time.monotonic()
-            async with desk.db.transaction() as conn:
-                await store.prune_outbox(conn, now_ms() - KEEP_SENT_MS)
         return sent
+
+    async def prune(self, sent_before: int) -> None:
+        async with self._desk.db.transaction() as conn:
+            await store.prune_outbox(conn, sent_before)

@@ -111,10 +111,10 @@ class Desk:
         if room is None:
             return
         language = self.default_language
-        first = await store.messages(conn, ticket.id)
+        first = await store.first_message(conn, ticket.id)
         shown = ""
-        if first:
-            content = self.open(first[0].content)
+        if first is not None:
+            content = self.open(first.content)
             shown = preview(content)
             if is_media(content):
                 shown = text("desk_file", language, name=shown)
@@ -124,6 +124,7 @@ class Desk:
             ticket=str(ticket.id), topic=self.topic_label(ticket.topic, language),
             due=self.due(ticket.due_at, language), preview=shown,
         )  # fmt: skip
+        await store.update_ticket(conn, ticket.id, queue_event_id=None)  # the new post, once sent
         await self.post(conn, room, notice(body), ticket.id, QUEUE_POST)
 
     async def mark_claimed_in_queue(

@@ -20,7 +20,14 @@ from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as store
 from messenger.db.stores.desk import CLAIMED, CLOSED, DRAFT, OPEN, WAITING, ChannelRow, TicketRow
 from messenger.desk.commands import parse_channel, pick_topic
-from messenger.desk.content import is_media, mxc_of, poll_answer, topic_menu, topic_poll
+from messenger.desk.content import (
+    is_edit,
+    is_media,
+    mxc_of,
+    poll_answer,
+    topic_menu,
+    topic_poll,
+)
 from messenger.desk.desk import Desk
 from messenger.ids import RoomID, UserID, localpart
 
@@ -64,10 +71,12 @@ class Intake:
                 if topic is not None:
                     await self._chosen(conn, channel, topic, language)
                 return
-            if message.event_type != "m.room.message" or not (
-                message.msgtype == "m.text" or is_media(message.content)
+            if (
+                message.event_type != "m.room.message"
+                or not (message.msgtype == "m.text" or is_media(message.content))
+                or is_edit(message.content)
             ):
-                return  # reactions, edits of nothing we keep, notices
+                return  # reactions, notices; edits (the agent has the message as first sent)
             if message.msgtype == "m.text":
                 command = parse_channel(message.body)
                 if command.name == "topics":

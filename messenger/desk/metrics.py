@@ -57,7 +57,8 @@ class DeskMetrics(Collector):
             "messenger_desk_answered_within_sla_ratio",
             "Share of tickets (opened in the last 30 days) answered within the SLA",
         )
-        share.add_metric([], report.share_within_sla if report.share_within_sla is not None else 0)
+        if report.share_within_sla is not None:  # no answered or overdue ticket: no share
+            share.add_metric([], report.share_within_sla)
         yield share
         frt = GaugeMetricFamily(
             "messenger_desk_first_response_seconds",

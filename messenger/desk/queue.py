@@ -22,10 +22,18 @@ from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.db.database import now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as store
-from messenger.db.stores.desk import CLAIMED, CLOSED, OPEN, UNANSWERED, WAITING, TicketRow
+from messenger.db.stores.desk import (
+    ACTIVE,
+    CLAIMED,
+    CLOSED,
+    OPEN,
+    UNANSWERED,
+    WAITING,
+    TicketRow,
+)
 from messenger.desk import rooms
 from messenger.desk.commands import DeskCommand, parse_queue, parse_ticket_room
-from messenger.desk.content import is_media, mxc_of, notice
+from messenger.desk.content import is_edit, is_media, mxc_of, notice, own_words
 from messenger.desk.desk import QUEUE, Desk
 from messenger.ids import STAFF, Role, RoomID, UserID
 
@@ -124,7 +132,15 @@ class Queue:
             await desk.say(conn, room, "desk_claimed", language, ticket=ticket_id,
                            name=self._room_name(ticket, language))  # fmt: skip
         log.info("desk: ticket %d claimed by %s", ticket_id, agent)
-        await self.open_ticket_room(assignment)
+        await self.try_open_ticket_room(assignment)
+
+    async def try_open_ticket_room(self, assignment_id: int) -> None:
+        """The claim stands even if the room cannot be made now: desk_sla retries it."""
+        try:
+            await self.open_ticket_room(assignment_id)
+        except (MatrixError, HomeserverUnreachable) as error:
+            log.warning("desk: ticket room of assignment %d not created yet: %s",
+                        assignment_id, error)  # fmt: skip
 
     def _room_name(self, ticket: TicketRow, language: str) -> str:
         return f"#{ticket.id} {self._desk.topic_label(ticket.topic, language)}"
@@ -183,6 +199,8 @@ class Queue:
         if room is None or agent is None:
             return
         desk = self._desk
+        async with desk.db.transaction() as conn:  # the room will not take them any more
+            await store.drop_unsent(conn, room)
         with contextlib.suppress(MatrixError, HomeserverUnreachable):
             await rooms.remove_user(desk.hs, desk.bot, RoomID(room), UserID(agent),
                                     "Ticket abgegeben / handed over")  # fmt: skip
@@ -223,7 +241,7 @@ class Queue:
         desk = self._desk
         async with desk.db.transaction() as conn:
             ticket = await store.ticket(conn, ticket_id)
-            if ticket is None or ticket.status == CLOSED:
+            if ticket is None or ticket.status not in ACTIVE:
                 await desk.say(conn, reply_room, "desk_no_ticket", language, ticket=ticket_id)
                 return
             if ticket.agent_id not in (None, by) and role is not Role.SUPERVISOR:
@@ -243,7 +261,7 @@ class Queue:
             await desk.say(conn, reply_room, "desk_assigned", language, ticket=ticket_id,
                            agent=await desk.name_of(conn, to))  # fmt: skip
         await self._close_room(room, agent)
-        await self.open_ticket_room(assignment)
+        await self.try_open_ticket_room(assignment)
 
     # --- ticket rooms -------------------------------------------------------------------
     async def on_ticket_message(self, room: str, sender: UserID, message: InboundMessage) -> None:
@@ -260,6 +278,10 @@ class Queue:
             async with desk.db.transaction() as conn:
                 await desk.say(conn, room, "desk_not_staff", language)
             return
+        if is_edit(message.content):  # an edit never goes out (it could turn a note into a reply)
+            async with desk.db.transaction() as conn:
+                await desk.say(conn, room, "desk_edit_not_sent", language)
+            return
         if is_media(message.content):
             await self._reply(
                 assignment.ticket_id, sender, room, message, message.content, language
@@ -267,7 +289,7 @@ class Queue:
             return
         if message.msgtype != "m.text":
             return
-        command = parse_ticket_room(message.body)
+        command = parse_ticket_room(own_words(message.content))
         language = command.language_hint or language
         if command.name == "reply":
             await self._reply(

@@ -35,7 +35,17 @@ class SlaWatch:
         await self._reminders(now, result)
         await self._breaches(now, result)
         await self._claim_timeouts(now, result)
+        await self._missing_rooms(now)
         return result
+
+    async def _missing_rooms(self, now: int) -> None:
+        """Ticket rooms a failed call left out (claims older than a minute without a room)."""
+        async with self._desk.db.reading() as conn:
+            roomless = await store.assignments_without_room(conn)
+        queue = Queue(self._desk)
+        for assignment in roomless:
+            if assignment.created_at < now - 60_000:
+                await queue.try_open_ticket_room(assignment.id)
 
     async def _reminders(self, now: int, result: SlaRun) -> None:
         desk = self._desk

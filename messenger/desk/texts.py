@@ -177,6 +177,11 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
         "de": "#{ticket} ist geschlossen; nichts gesendet.",
         "en": "#{ticket} is closed; nothing was sent.",
     },
+    "desk_edit_not_sent": {
+        "de": "Bearbeitungen werden nicht an die versicherte Person gesendet; schreiben Sie eine "
+        "neue Nachricht.",
+        "en": "Edits are not sent to the insured person; write a new message.",
+    },
     "desk_unknown_command": {
         "de": "Unbekannter Befehl; er wurde nicht gesendet. „!hilfe“ zeigt die Befehle.",
         "en": "Unknown command; it was not sent. “!help” lists the commands.",

@@ -91,6 +91,13 @@ class AbandonedRooms:
         details = await self._details(token, room)
         return details is None or bool(details.get("forgotten"))  # unknown: nothing to keep
 
+    async def delete(self, token: str, room: str, reason: str, now: int) -> CleanupRun:
+        """Delete one room for another job (recorded first, so a later run of this job
+        finishes what a crash or a slow purge left)."""
+        result = CleanupRun(checked=1)
+        await self._delete(token, room, reason, now, result)
+        return result
+
     async def _delete(
         self, token: str, room: str, reason: str, now: int, result: CleanupRun
     ) -> None:

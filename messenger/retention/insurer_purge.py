@@ -18,19 +18,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from messenger.bots.attachments import delete_media
-from messenger.bridge.errors import MatrixError
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import q
 from messenger.config import duration_ms
 from messenger.db.database import now_ms
 from messenger.db.stores import desk as store
 from messenger.db.stores import jobs as audit_store
+from messenger.db.stores import known_media
+from messenger.desk import rooms
 from messenger.desk.desk import Desk
+from messenger.ids import RoomID
+from messenger.retention.abandoned import AbandonedRooms
 
 log = logging.getLogger(__name__)
 JOB = "insurer_purge"
 BATCH = 5000
 PAGE = 200
 ADMIN_V1 = "/_synapse/admin/v1"
+
+
+class PurgeFailed(Exception):
+    pass
 
 
 @dataclass
@@ -56,52 +64,83 @@ class InsurerPurge:
         cutoff = now - duration_ms(desk.config.purge_after)
         result = PurgeRun()
         token = await desk.admin_token()
-        while await self._old_messages(token, cutoff, result) == BATCH:
-            pass  # more than one batch is due (a first run after years)
-        await self._old_tickets(token, cutoff, result)
+        await self._keep_holds_visible()
+        while True:
+            selected, deleted = await self._old_messages(token, cutoff, result)
+            if selected < BATCH or not deleted:
+                break  # done, or only what could not be purged this time is left
+        await self._old_tickets(token, now, cutoff, result)
         return result
 
-    async def _old_messages(self, token: str, cutoff: int, result: PurgeRun) -> int:
+    async def _keep_holds_visible(self) -> None:
+        """Held channels carry no retention policy, so Synapse's own purge spares them too
+        (set again each run, in case setting it failed when the hold was placed)."""
+        desk = self._desk
+        async with desk.db.reading() as conn:
+            held = await store.held_channel_rooms(conn)
+        for room in held:
+            try:
+                await rooms.set_retention(desk.hs, desk.bot, RoomID(room), None)
+            except (MatrixError, HomeserverUnreachable) as error:
+                log.warning("retention policy of held channel %s not lifted: %s", room, error)
+
+    async def _old_messages(self, token: str, cutoff: int, result: PurgeRun) -> tuple[int, int]:
+        """One batch: purge the rooms of old messages, then drop the copies (and files) of
+        exactly those messages whose room was purged past them."""
         desk = self._desk
         async with desk.db.reading() as conn:
             old = await store.old_messages(conn, cutoff, BATCH)
-            channels = sorted({m.origin_room_id for m in old})
+            tickets = sorted({m.ticket_id for m in old})
+            channels = await store.channels_of_tickets(conn, tickets)
             limits = await store.purge_cutoffs(conn, channels, cutoff)
-            rooms = await store.rooms_of_tickets(conn, sorted({m.ticket_id for m in old}))
-        targets = {m.origin_room_id: limits.get(m.origin_room_id, cutoff) for m in old}
-        targets.update({room: cutoff for room in rooms})
+            ticket_rooms = await store.rooms_of_tickets(conn, tickets)
+        targets = {room: cutoff for room in ticket_rooms}
+        targets.update({room: limits[room] for room in channels if room in limits})
+        purged_to: dict[str, int] = {}
         for room, room_cutoff in sorted(targets.items()):
-            purged = await self._purge_history(token, room, room_cutoff)
+            try:
+                purged = await self._purge_history(token, room, room_cutoff)
+            except (MatrixError, HomeserverUnreachable, PurgeFailed) as error:
+                log.warning("history of %s not purged (next run tries again): %s", room, error)
+                continue
+            purged_to[room] = room_cutoff
             if purged:
                 result.rooms += 1
                 result.events += purged
                 await self._audit(room, "history_purged", purged)
-        media = sorted({m.mxc for m in old if m.mxc})
-        for mxc in media:
-            await delete_media(desk.hs, token, mxc)
-        if media:
-            await self._audit(None, "media_deleted", len(media))
-        result.media += len(media)
-        if old:
+        gone = [m for m in old if m.at < purged_to.get(m.origin_room_id, 0)]
+        deleted = []
+        for message in gone:
+            if message.mxc:
+                try:
+                    await delete_media(desk.hs, token, message.mxc)
+                except (MatrixError, HomeserverUnreachable) as error:
+                    log.warning("a purged message's file not deleted (next run): %s", error)
+                    continue
+                result.media += 1
+            deleted.append(message)
+        if deleted:
             async with desk.db.transaction() as conn:
-                await store.delete_messages(conn, [m.id for m in old])
-            await self._audit(None, "ticket_messages_deleted", len(old))
-        result.messages += len(old)
-        return len(old)
+                await store.delete_messages(conn, [m.id for m in deleted])
+                for message in deleted:
+                    await known_media.forget(conn, message.event_id)
+            media = sum(1 for m in deleted if m.mxc)
+            if media:
+                await self._audit(None, "media_deleted", media)
+            await self._audit(None, "ticket_messages_deleted", len(deleted))
+        result.messages += len(deleted)
+        return len(old), len(deleted)
 
-    async def _old_tickets(self, token: str, cutoff: int, result: PurgeRun) -> None:
+    async def _old_tickets(self, token: str, now: int, cutoff: int, result: PurgeRun) -> None:
+        """Tickets whose last activity lies before the cutoff and whose messages are gone (a
+        ticket whose room could not be purged yet stays), with their ticket rooms."""
         desk = self._desk
         async with desk.db.reading() as conn:
-            ids = await store.old_closed_tickets(conn, cutoff, BATCH)
-            rooms = await store.rooms_of_tickets(conn, ids)
-        for room in rooms:  # ticket rooms of tickets that go: the whole room
-            try:
-                await desk.hs.request("DELETE", f"/_synapse/admin/v2/rooms/{q(room)}",
-                                      body={"purge": True}, token=token)  # fmt: skip
-            except MatrixError as error:
-                if error.status not in (400, 404):  # unknown room: gone already
-                    raise
-            await self._audit(room, "ticket_room_deleted", 1)
+            ids = await store.old_tickets(conn, cutoff, BATCH)
+            ticket_rooms = await store.rooms_of_tickets(conn, ids)
+        deletion = AbandonedRooms(desk.db, desk.hs, desk.admin_token, "", 0)
+        for room in ticket_rooms:  # tracked: the abandoned-rooms job finishes a slow one
+            await deletion.delete(token, room, JOB, now)
         if ids:
             async with desk.db.transaction() as conn:
                 await store.delete_tickets(conn, ids)
@@ -131,7 +170,7 @@ class InsurerPurge:
             if status.get("status") == "complete":
                 return older
             if status.get("status") == "failed" or time.monotonic() > deadline:
-                raise RuntimeError(f"purge of {room} {status.get('status', 'timed out')}")
+                raise PurgeFailed(f"purge of {room}: {status.get('status', 'timed out')}")
             await asyncio.sleep(0.5)
 
     async def _boundary(self, token: str, room: str, cutoff: int) -> tuple[str | None, int]:

@@ -77,6 +77,10 @@ def test_desk_config_errors_name_the_key() -> None:
         ConfigError, match=r"desk.business_hours: .*mon: '18:00-08:00' is not a period"
     ):
         parse_config({"desk": {"business_hours": {"mon": ["18:00-08:00"]}}})
+    with pytest.raises(ConfigError, match=r"desk.business_hours: .*overlap"):
+        parse_config({"desk": {"business_hours": {"mon": ["08:00-12:00", "11:00-14:00"]}}})
+    with pytest.raises(ConfigError, match=r"desk.holidays: .*'2026-13-40' is not a date"):
+        parse_config({"desk": {"holidays": ["2026-13-40"]}})
     with pytest.raises(ConfigError, match=r"desk.remind_at"):
         parse_config({"desk": {"remind_at": [1.5]}})
     with pytest.raises(ConfigError, match=r"desk.timezone"):

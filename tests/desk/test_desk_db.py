@@ -78,14 +78,18 @@ async def test_purge_selects_what_is_old_and_not_on_hold(fresh_db: Database) -> 
         await store.update_channel(conn, "@patient-hold:x", hold=True)
     async with fresh_db.reading() as conn:
         old = await store.old_messages(conn, cutoff, 100)
-        closed = await store.old_closed_tickets(conn, cutoff, 100)
+        before = await store.old_tickets(conn, cutoff, 100)
         limits = await store.purge_cutoffs(
             conn, ["!c-free:x", "!c-held:x", "!c-patient-hold:x"], cutoff
         )
     assert sorted((m.ticket_id, m.at // DAY) for m in old) == [(free, 10), (open_one, 20)]
-    assert closed == [free]
+    assert before == []  # every ticket still has messages
     assert limits == {"!c-free:x": cutoff, "!c-held:x": 30 * DAY}  # the held channel is left out
     async with fresh_db.transaction() as conn:
+        await store.delete_messages(conn, [m.id for m in old])
+        closed = await store.old_tickets(conn, cutoff, 100)
+        assert closed == [free]  # untouched since, nothing left; open_one keeps a newer message
+        assert await store.held_channel_rooms(conn) == ["!c-held:x", "!c-patient-hold:x"]
         await store.delete_tickets(conn, closed)
         assert await store.ticket(conn, free) is None
         assert await store.ticket(conn, open_one) is not None

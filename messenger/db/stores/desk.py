@@ -80,8 +80,9 @@ async def channel_of_patient(conn: AsyncConnection, patient: str) -> ChannelRow 
     return found[0] if found else None
 
 
-async def channels(conn: AsyncConnection) -> list[ChannelRow]:
-    return _rows(ChannelRow, await conn.execute(desk_channels.select()))
+async def ungreeted_channels(conn: AsyncConnection) -> list[ChannelRow]:
+    query = desk_channels.select().where(desk_channels.c.greeted_at.is_(None))
+    return _rows(ChannelRow, await conn.execute(query))
 
 
 async def patients_without_channel(conn: AsyncConnection) -> list[str]:
@@ -194,12 +195,17 @@ async def breaches_due(conn: AsyncConnection, now: int, limit: int) -> list[Tick
 
 
 async def claims_timed_out(conn: AsyncConnection, claimed_before: int, limit: int) -> list[int]:
-    """Claimed, unanswered tickets whose agent claimed them before the cutoff and has not
-    written to the patient since."""
+    """Claimed, unanswered tickets whose agent has had them since before the cutoff (since
+    the claim, or since the clock started again, whichever is later) without writing to the
+    patient."""
+    since = sa.case(
+        (tickets.c.clock_started_at > ticket_assignments.c.created_at, tickets.c.clock_started_at),
+        else_=ticket_assignments.c.created_at,
+    )
     answered = sa.exists().where(
         ticket_messages.c.ticket_id == tickets.c.id,
-        ticket_messages.c.kind == "reply",
-        ticket_messages.c.at >= ticket_assignments.c.created_at,
+        ticket_messages.c.kind.in_(("reply", "closing")),
+        ticket_messages.c.at >= since,
     )
     rows = await conn.execute(
         sa.select(tickets.c.id)
@@ -207,7 +213,7 @@ async def claims_timed_out(conn: AsyncConnection, claimed_before: int, limit: in
         .where(
             tickets.c.status == CLAIMED,
             ticket_assignments.c.ended_at.is_(None),
-            ticket_assignments.c.created_at < claimed_before,
+            since < claimed_before,
             ~answered,
         )
         .order_by(tickets.c.id)
@@ -217,12 +223,13 @@ async def claims_timed_out(conn: AsyncConnection, claimed_before: int, limit: in
 
 
 async def tickets_for_stats(conn: AsyncConnection, since: int) -> list[TicketRow]:
-    """Tickets opened since `since`, and every ticket still open whenever it was opened."""
-    query = tickets.select().where(
-        tickets.c.opened_at.is_not(None),
-        sa.or_(tickets.c.opened_at >= since, tickets.c.status.in_(ACTIVE)),
+    """Tickets opened since `since`, and every ticket still open whenever it was opened (two
+    indexed queries: opened_at, status)."""
+    recent = await conn.execute(tickets.select().where(tickets.c.opened_at >= since))
+    older_open = await conn.execute(
+        tickets.select().where(tickets.c.status.in_(ACTIVE), tickets.c.opened_at < since)
     )
-    return _rows(TicketRow, await conn.execute(query))
+    return _rows(TicketRow, recent) + _rows(TicketRow, older_open)
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -248,6 +255,17 @@ async def add_message(conn: AsyncConnection, **values: Any) -> int:
     key = (await conn.execute(ticket_messages.insert().values(**values))).inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+async def first_message(conn: AsyncConnection, ticket_id: int) -> MessageRow | None:
+    rows = await conn.execute(
+        ticket_messages.select()
+        .where(ticket_messages.c.ticket_id == ticket_id)
+        .order_by(ticket_messages.c.id)
+        .limit(1)
+    )
+    found = _rows(MessageRow, rows)
+    return found[0] if found else None
 
 
 async def messages(conn: AsyncConnection, ticket_id: int, after: int = 0) -> list[MessageRow]:
@@ -389,6 +407,14 @@ async def postpone(conn: AsyncConnection, row_id: int, attempts: int, now: int) 
     return delay
 
 
+async def drop_unsent(conn: AsyncConnection, room_id: str) -> None:
+    await conn.execute(
+        desk_outbox.delete().where(
+            desk_outbox.c.room_id == room_id, desk_outbox.c.sent_at.is_(None)
+        )
+    )
+
+
 async def prune_outbox(conn: AsyncConnection, before: int) -> None:
     await conn.execute(
         desk_outbox.delete().where(
@@ -397,9 +423,13 @@ async def prune_outbox(conn: AsyncConnection, before: int) -> None:
     )
 
 
-async def has_held_ticket(conn: AsyncConnection, patient: str) -> bool:
+async def held_tickets(
+    conn: AsyncConnection, patient: str, besides: int | None = None
+) -> list[int]:
     query = sa.select(tickets.c.id).where(tickets.c.patient_id == patient, tickets.c.hold.is_(True))
-    return (await conn.execute(query.limit(1))).first() is not None
+    if besides is not None:
+        query = query.where(tickets.c.id != besides)
+    return [int(r.id) for r in await conn.execute(query)]
 
 
 # --- purge ------------------------------------------------------------------------------------
@@ -448,15 +478,37 @@ async def delete_messages(conn: AsyncConnection, ids: list[int]) -> None:
     await conn.execute(ticket_messages.delete().where(ticket_messages.c.id.in_(ids)))
 
 
-async def old_closed_tickets(conn: AsyncConnection, cutoff: int, limit: int) -> list[int]:
-    """Tickets closed before the cutoff, not on hold: their records go."""
+async def old_tickets(conn: AsyncConnection, cutoff: int, limit: int) -> list[int]:
+    """Tickets, in any state, untouched since before the cutoff, not on hold and without
+    messages left: their records go."""
+    left = sa.exists().where(ticket_messages.c.ticket_id == tickets.c.id)
     rows = await conn.execute(
         sa.select(tickets.c.id)
-        .where(tickets.c.status == CLOSED, tickets.c.closed_at < cutoff, ~_held())
+        .where(tickets.c.last_activity_at < cutoff, ~left, ~_held())
         .order_by(tickets.c.id)
         .limit(limit)
     )
     return [int(r.id) for r in rows]
+
+
+async def channels_of_tickets(conn: AsyncConnection, ticket_ids: list[int]) -> list[str]:
+    rows = await conn.execute(
+        sa.select(tickets.c.channel_room_id).distinct().where(tickets.c.id.in_(ticket_ids))
+    )
+    return sorted(str(r.channel_room_id) for r in rows)
+
+
+async def held_channel_rooms(conn: AsyncConnection) -> list[str]:
+    """Channels on hold, or holding a ticket on hold."""
+    held_ticket = sa.exists().where(
+        tickets.c.patient_id == desk_channels.c.patient_id, tickets.c.hold.is_(True)
+    )
+    rows = await conn.execute(
+        sa.select(desk_channels.c.room_id).where(
+            sa.or_(desk_channels.c.hold.is_(True), held_ticket)
+        )
+    )
+    return [str(r.room_id) for r in rows]
 
 
 async def rooms_of_tickets(conn: AsyncConnection, ticket_ids: list[int]) -> list[str]:

@@ -61,6 +61,8 @@ def upgrade() -> None:
     op.create_index("ix_tickets_status_reminder", "tickets", ["status", "next_reminder_at"])
     op.create_index("ix_tickets_closed_at", "tickets", ["closed_at"])
     op.create_index("ix_tickets_queue_event", "tickets", ["queue_event_id"])
+    op.create_index("ix_tickets_channel", "tickets", ["channel_room_id"])
+    op.create_index("ix_tickets_opened_at", "tickets", ["opened_at"])
     op.create_table(
         "ticket_messages",
         sa.Column("id", _ID, primary_key=True, autoincrement=True),
