@@ -61,8 +61,14 @@ async def test_a_concern_becomes_a_ticket_answered_both_ways_with_files(
     mirrored = await media_in(anna, room, "au.pdf")
     assert await download_decrypted(system, anna, mirrored["file"]) == original
 
-    await anna.send_text(room, "!notiz Rückruf bei der Personalabteilung nötig")
+    note = await anna.send_text(room, "!notiz Rückruf bei der Personalabteilung nötig")
     await anna.wait_for_message(room, "Notiz gespeichert")
+    await anna.send_event(room, "m.room.message", {  # an edit never goes out
+        "msgtype": "m.text", "body": "* !notiz Rückruf bei der Personalabteilung erledigt",
+        "m.new_content": {"msgtype": "m.text", "body": "!notiz Rückruf erledigt"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": note},
+    })  # fmt: skip
+    await anna.wait_for_message(room, "Bearbeitungen werden nicht")
     await anna.send_text(room, "!vorlage gibtsnicht")
     await anna.wait_for_message(room, "Keine Vorlage „gibtsnicht“")
     await anna.send_text(room, "!vorlage eingang")
