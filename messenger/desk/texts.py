@@ -35,7 +35,7 @@ _TICKET_HELP_EN = (
 DESK_TEXTS: dict[str, dict[str, str]] = {
     "desk_greeting": {
         "de": (
-            "Willkommen beim Kundenservice von {insurer}!\n\n"
+            "Willkommen beim Kundenservice – {insurer}!\n\n"
             "Hier schreiben Sie uns Ihr Anliegen, auch mit Dateien und Fotos. Sie erhalten "
             "innerhalb von {sla} eine Antwort. Wählen Sie zuerst ein Thema (Zahl oder Name):\n"
             "{menu}\n\n"
@@ -43,7 +43,7 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
             "nach fünf Jahren automatisch gelöscht."
         ),
         "en": (
-            "Welcome to the customer service of {insurer}!\n\n"
+            "Welcome to customer service – {insurer}!\n\n"
             "Write to us here, files and photos included. You get an answer within {sla}. "
             "First pick a topic (number or name):\n{menu}\n\n"
             "For a further concern write “new”. Messages in this channel are deleted "
