@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from bench.record import record
 from messenger.db.database import Database, now_ms
 from messenger.db.schema import ticket_messages, tickets
 from messenger.desk.desk import build_desk
@@ -43,7 +44,6 @@ from tests.desk.desk_people import desk_room, next_message
 from tests.e2e_client import E2EUser
 from tests.system import System, messenger_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ["mitgliedschaft", "krankengeld", "leistungen", "bescheinigungen", "kontaktdaten",
           "sonstiges"]  # fmt: skip
 FAST_SLA_S = 20
@@ -229,14 +229,7 @@ async def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        target = ROOT / "BENCHMARKS.md"
-        text = target.read_text()
-        block = f"<!-- desk:start -->\n{table}\n<!-- desk:end -->"
-        if "<!-- desk:start -->" in text:
-            text = re.sub(r"<!-- desk:start -->.*<!-- desk:end -->", block, text, flags=re.S)
-        else:
-            text += "\n## Insurer desk with 10,000 open tickets\n\n" + block + "\n"
-        target.write_text(text)
+        record("desk", "Insurer desk with 10,000 open tickets", table)
 
 
 if __name__ == "__main__":

@@ -18,23 +18,21 @@ import datetime
 import os
 import platform
 import random
-import re
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bench.record import record
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.database import Database, now_ms
 from messenger.db.schema import leave_settings, room_members, rooms
 from messenger.retention.leave_prompts import LeavePrompts
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = 86_400_000
 
 
@@ -151,15 +149,7 @@ async def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        target = ROOT / "BENCHMARKS.md"
-        text = target.read_text()
-        block = f"<!-- leave-prompts:start -->\n{table}\n<!-- leave-prompts:end -->"
-        if "<!-- leave-prompts:start -->" in text:
-            text = re.sub(r"<!-- leave-prompts:start -->.*<!-- leave-prompts:end -->", block,
-                          text, flags=re.S)  # fmt: skip
-        else:
-            text += "\n## Daily leave-prompt job\n\n" + block + "\n"
-        target.write_text(text)
+        record("leave-prompts", "Daily leave-prompt job", table)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import asyncio
 import datetime
 import os
 import platform
-import re
 import shutil
 import statistics
 import tempfile
@@ -30,10 +29,10 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bench.record import record
 from messenger.policy.paths import STATUS_PATH
 from tests.system import System, messenger_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 PER_PATIENT = 100
 
 
@@ -137,14 +136,7 @@ async def main() -> None:
     )
     print(table)
     if args.write:
-        target = ROOT / "BENCHMARKS.md"
-        text = target.read_text()
-        block = f"<!-- policy:start -->\n{table}\n<!-- policy:end -->"
-        if "<!-- policy:start -->" in text:
-            text = re.sub(r"<!-- policy:start -->.*<!-- policy:end -->", block, text, flags=re.S)
-        else:
-            text += "\n## Policy decision on invites\n\n" + block + "\n"
-        target.write_text(text)
+        record("policy", "Policy decision on invites", table)
 
 
 if __name__ == "__main__":

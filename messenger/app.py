@@ -12,6 +12,7 @@ from aiohttp import web
 
 from messenger.accounts.handler import AccountHandler
 from messenger.admin.api import AdminApi
+from messenger.bots.base import Bot
 from messenger.bots.leave_commands import LeaveCommands
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.service_bot import ServiceBot
@@ -20,7 +21,7 @@ from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.server import TransactionServer
-from messenger.config import Settings, duration_ms
+from messenger.config import BotSection, Settings, duration_ms
 from messenger.db.database import Database
 from messenger.desk.bot import DeskBot
 from messenger.desk.desk import build_desk
@@ -88,36 +89,30 @@ class App:
         )
         self.jobs = JobRunner(JobContext(self.db, self.hs, self._admin_token, settings))
         self.scheduler = JobScheduler(self.jobs, settings.database_url, cfg)
-        service = cfg.bots.service
-        self.service_bot = BotRuntime(
-            user_id=cfg.bot_user_id(service),
-            section=service,
-            homeserver_url=cfg.homeserver.client_url,
-            store_dir=settings.bots_dir / service.localpart,
-            pickle_key=settings.secrets.pickle_key,
-            db=self.db,
-            hs=self.hs,
-            admin_token=self._admin_token,
-            bot=self.bot,
-        )
+        self.service_bot = self._runtime(cfg.bots.service, self.bot)
         self.desk_bot = DeskBot(build_desk(settings, self.db, self.hs, self._admin_token))
-        desk = cfg.bots.desk
-        self.desk_runtime = BotRuntime(
-            user_id=cfg.bot_user_id(desk),
-            section=desk.model_copy(update={"display_name": cfg.desk_name}),
-            homeserver_url=cfg.homeserver.client_url,
-            store_dir=settings.bots_dir / desk.localpart,
-            pickle_key=settings.secrets.pickle_key,
-            db=self.db,
-            hs=self.hs,
-            admin_token=self._admin_token,
-            bot=self.desk_bot,
+        self.desk_runtime = self._runtime(
+            cfg.bots.desk.model_copy(update={"display_name": cfg.desk_name}), self.desk_bot
         )
         self.metrics = DeskMetrics(DeskStats(self.db))
         self._admin: str | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._inbox_task: asyncio.Task[None] | None = None
+
+    def _runtime(self, section: BotSection, bot: Bot) -> BotRuntime:
+        settings = self.settings
+        return BotRuntime(
+            user_id=settings.config.bot_user_id(section),
+            section=section,
+            homeserver_url=settings.config.homeserver.client_url,
+            store_dir=settings.bots_dir / section.localpart,
+            pickle_key=settings.secrets.pickle_key,
+            db=self.db,
+            hs=self.hs,
+            admin_token=self._admin_token,
+            bot=bot,
+        )
 
     async def _admin_token(self) -> str:
         if self._admin is None:

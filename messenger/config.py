@@ -58,6 +58,12 @@ def _duration(value: str, key: str) -> str:
     return str(value)
 
 
+def _time_of_day(value: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
+        raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 09:00")
+    return str(value)
+
+
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
             "w": 7 * 86_400_000, "y": 365 * 86_400_000}  # fmt: skip
 
@@ -212,9 +218,7 @@ class RetentionSection(_Section):
     @field_validator("leave_prompts_at")
     @classmethod
     def _time_of_day(cls, value: str) -> str:
-        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
-            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 09:00")
-        return str(value)
+        return _time_of_day(value)
 
     @model_validator(mode="after")
     def _cleanup_in_time(self) -> RetentionSection:
@@ -290,9 +294,7 @@ class DeskSection(_Section):
     @field_validator("purge_at")
     @classmethod
     def _time_of_day(cls, value: str) -> str:
-        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
-            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 03:00")
-        return str(value)
+        return _time_of_day(value)
 
     @field_validator("business_hours")
     @classmethod
