@@ -323,3 +323,9 @@ desk_outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
 )
+desk_seen = sa.Table(  # patients' events the desk has handled (a replay after a crash is skipped)
+    "desk_seen",
+    metadata,
+    sa.Column("event_id", sa.String(255), primary_key=True),
+    sa.Column("at", sa.BigInteger, nullable=False, index=True),
+)

@@ -54,5 +54,7 @@ class DeskCourier(Courier):
         return sent
 
     async def prune(self, sent_before: int) -> None:
+        """Sent rows, and handled-event marks, a week old (a replay comes within minutes)."""
         async with self._desk.db.transaction() as conn:
             await store.prune_outbox(conn, sent_before)
+            await store.prune_seen(conn, sent_before)

@@ -62,8 +62,8 @@ class Intake:
     async def on_message(self, channel: ChannelRow, message: InboundMessage) -> None:
         desk = self._desk
         async with desk.db.transaction() as conn:
-            if await store.message_known(conn, message.event_id):
-                return  # replayed after a crash: taken already
+            if not await store.first_sight(conn, message.event_id, now_ms()):
+                return  # replayed after a crash: handled already (with everything it did)
             language = await desk.language_of(conn, channel.patient_id)
             if message.event_type in POLL_RESPONSES:
                 _poll, answer = poll_answer(message.content)

@@ -93,3 +93,13 @@ async def test_purge_selects_what_is_old_and_not_on_hold(fresh_db: Database) -> 
         await store.delete_tickets(conn, closed)
         assert await store.ticket(conn, free) is None
         assert await store.ticket(conn, open_one) is not None
+
+
+async def test_a_replayed_patient_event_is_seen_only_once(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    async with fresh_db.transaction() as conn:
+        assert await store.first_sight(conn, "$neu", 10)
+        assert not await store.first_sight(conn, "$neu", 20)  # the replay after a crash
+    async with fresh_db.transaction() as conn:
+        await store.prune_seen(conn, 11)
+        assert await store.first_sight(conn, "$neu", 30)

@@ -9,12 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from messenger.db.database import retry_delay_ms
+from messenger.db.database import insert_ignoring_duplicates, retry_delay_ms
 from messenger.db.schema import (
     accounts,
     desk_channels,
     desk_outbox,
     desk_rooms,
+    desk_seen,
     ticket_assignments,
     ticket_messages,
     tickets,
@@ -244,6 +245,18 @@ class MessageRow:
     content: str  # sealed
     mxc: str | None
     at: int
+
+
+async def first_sight(conn: AsyncConnection, event_id: str, at: int) -> bool:
+    """Record an event as handled; False if it was handled before (a replay)."""
+    result = await conn.execute(
+        insert_ignoring_duplicates(conn, desk_seen).values(event_id=event_id, at=at)
+    )
+    return bool(result.rowcount)
+
+
+async def prune_seen(conn: AsyncConnection, before: int) -> None:
+    await conn.execute(desk_seen.delete().where(desk_seen.c.at < before))
 
 
 async def message_known(conn: AsyncConnection, event_id: str) -> bool:

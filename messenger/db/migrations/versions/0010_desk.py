@@ -1,5 +1,5 @@
 """insurer desk: the desk's rooms, patients' insurer channels, tickets, their messages (content
-sealed), assignments to agents, the desk's outbox
+sealed), assignments to agents, the desk's outbox, the patients' events already handled
 
 Revision ID: 0010
 Revises: 0009
@@ -102,9 +102,14 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
     )
     op.create_index("ix_desk_outbox_unsent", "desk_outbox", ["sent_at", "room_id", "id"])
+    op.create_table(
+        "desk_seen",
+        sa.Column("event_id", sa.String(255), primary_key=True),
+        sa.Column("at", sa.BigInteger, nullable=False, index=True),
+    )
 
 
 def downgrade() -> None:
-    for table in ("desk_outbox", "ticket_assignments", "ticket_messages", "tickets",
+    for table in ("desk_seen", "desk_outbox", "ticket_assignments", "ticket_messages", "tickets",
                   "desk_channels", "desk_rooms"):  # fmt: skip
         op.drop_table(table)
