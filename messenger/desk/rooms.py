@@ -8,41 +8,21 @@ from typing import Any
 
 from messenger.bridge.homeserver_client import HomeserverClient, q
 from messenger.ids import RoomID, UserID
-from messenger.namespace import ROOM_KIND_KEY
+from messenger.rooms.bot_rooms import bot_room_body, state
 from messenger.rooms.kinds import RoomKind
 
-MEGOLM = "m.megolm.v1.aes-sha2"
 RETENTION = "m.room.retention"
-
-
-def _state(event_type: str, content: dict[str, Any]) -> dict[str, Any]:
-    return {"type": event_type, "state_key": "", "content": content}
+# only the bot invites, removes and changes the room
+STAFF_LEVELS = {"users_default": 0, "invite": 100, "kick": 100, "state_default": 100}
 
 
 def _body(
-    bot: UserID, kind: RoomKind, name: str, invite: list[UserID], extra_state: list[dict[str, Any]],
-    direct: bool = False,
+    bot: UserID, kind: RoomKind, name: str, invite: list[UserID],
+    extra_state: list[dict[str, Any]], direct: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
-    return {
-        "preset": "private_chat",
-        "is_direct": direct,
-        "invite": invite,
-        "name": name,
-        "room_version": "10",
-        "creation_content": {ROOM_KIND_KEY: kind.value},
-        "initial_state": [
-            _state("m.room.encryption", {"algorithm": MEGOLM}),
-            _state("m.room.history_visibility", {"history_visibility": "invited"}),
-            *extra_state,
-        ],
-        "power_level_content_override": {
-            "users": {bot: 100},
-            "users_default": 0,
-            "invite": 100,
-            "kick": 100,
-            "state_default": 100,
-        },
-    }
+    return bot_room_body(
+        bot, kind, name, invite, {"users": {bot: 100}, **STAFF_LEVELS}, extra_state, direct
+    )
 
 
 def retention_content(max_lifetime_ms: int | None) -> dict[str, Any]:
@@ -53,7 +33,7 @@ def retention_content(max_lifetime_ms: int | None) -> dict[str, Any]:
 async def create_channel(
     hs: HomeserverClient, bot: UserID, patient: UserID, name: str, max_lifetime_ms: int
 ) -> RoomID:
-    retention = _state(RETENTION, retention_content(max_lifetime_ms))
+    retention = state(RETENTION, retention_content(max_lifetime_ms))
     body = _body(bot, RoomKind.INSURER, name, [patient], [retention], direct=True)
     return await hs.create_room(body, as_user=bot)
 
