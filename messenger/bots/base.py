@@ -48,11 +48,10 @@ class Bot(ABC):
     async def on_join(self, runtime: BotRuntime, room_id: RoomID, user: UserID) -> None:
         """Someone (not the bot) joined one of the bot's rooms."""
 
-    @abstractmethod
-    async def on_text(
+    async def on_text(  # noqa: B027 - a bot that reads every message overrides on_message
         self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str
     ) -> None:
-        """A decrypted text message from someone else."""
+        """A decrypted text message from someone else (called by the default on_message)."""
 
     async def on_message(
         self, runtime: BotRuntime, room_id: RoomID, sender: UserID, message: InboundMessage

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from messenger.bots.base import Bot, InboundMessage
 from messenger.bots.runtime import BotRuntime
@@ -13,6 +14,7 @@ from messenger.bots.texts import text
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.db.database import now_ms
 from messenger.db.stores import desk as store
+from messenger.db.stores.desk import AssignmentRow, ChannelRow
 from messenger.desk import rooms
 from messenger.desk.courier import DeskCourier
 from messenger.desk.desk import QUEUE, SUPERVISORS, Desk
@@ -21,6 +23,15 @@ from messenger.desk.queue import Queue
 from messenger.ids import Role, RoomID, UserID
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str | None  # channel | queue | ticket | None (not a desk room)
+    channel: ChannelRow | None = None
+    assignment: AssignmentRow | None = None
+
+
 STAFF_ROOMS = {
     QUEUE: (Role.AGENT.value, Role.SUPERVISOR.value),
     SUPERVISORS: (Role.SUPERVISOR.value,),
@@ -75,51 +86,42 @@ class DeskBot(Bot):
                 with contextlib.suppress(MatrixError):  # already in, or invited
                     await rooms.invite_user(desk.hs, desk.bot, RoomID(room), person)
 
-    async def _kind(self, room: RoomID) -> str | None:
+    async def _route(self, room: RoomID) -> Route:
+        """What a room is to the desk, with its row (one lookup per event)."""
         async with self.desk.db.reading() as conn:
-            if await store.channel_of_room(conn, room) is not None:
-                return "channel"
+            channel = await store.channel_of_room(conn, room)
+            if channel is not None:
+                return Route("channel", channel=channel)
             if await store.desk_room(conn, QUEUE) == room:
-                return QUEUE
-            if await store.assignment_of_room(conn, room) is not None:
-                return "ticket"
-        return None
+                return Route(QUEUE)
+            assignment = await store.assignment_of_room(conn, room)
+        return Route("ticket", assignment=assignment) if assignment else Route(None)
 
     async def on_join(self, runtime: BotRuntime, room_id: RoomID, user: UserID) -> None:
-        kind = await self._kind(room_id)
-        if kind == "channel":
-            async with self.desk.db.reading() as conn:
-                channel = await store.channel_of_room(conn, room_id)
-            if channel is not None and channel.patient_id == user and channel.greeted_at is None:
-                await self.intake.greet(runtime, channel)
-        elif kind == "ticket":
+        route = await self._route(room_id)
+        channel = route.channel
+        if channel is not None and channel.patient_id == user and channel.greeted_at is None:
+            await self.intake.greet(runtime, channel)
+        elif route.kind == "ticket":
             await self.queue.agent_joined(room_id, user)
             self.courier.wake()
 
     async def on_message(
         self, runtime: BotRuntime, room_id: RoomID, sender: UserID, message: InboundMessage
     ) -> None:
-        kind = await self._kind(room_id)
-        if kind == "channel":
-            async with self.desk.db.reading() as conn:
-                channel = await store.channel_of_room(conn, room_id)
-            if channel is not None and channel.patient_id == sender:
-                await self.intake.on_message(channel, message)
-        elif kind == QUEUE:
+        route = await self._route(room_id)
+        if route.channel is not None and route.channel.patient_id == sender:
+            await self.intake.on_message(route.channel, message)
+        elif route.kind == QUEUE:
             await self.queue.on_queue_message(room_id, sender, message)
-        elif kind == "ticket":
-            await self.queue.on_ticket_message(room_id, sender, message)
+        elif route.assignment is not None:
+            await self.queue.on_ticket_message(room_id, sender, message, route.assignment)
         self.courier.wake()
-
-    async def on_text(
-        self, runtime: BotRuntime, room_id: RoomID, sender: UserID, body: str
-    ) -> None:  # every message goes through on_message
-        return None
 
     async def on_undecryptable(self, runtime: BotRuntime, room_id: RoomID, sender: UserID) -> None:
         """The sender is asked to send again (a patient in their channel, an agent in a ticket
         room: their words would otherwise not reach the other side)."""
-        if await self._kind(room_id) in ("channel", "ticket", QUEUE):
+        if (await self._route(room_id)).kind is not None:
             async with self.desk.db.reading() as conn:
                 language = await self.desk.language_of(conn, sender)
             await runtime.send_notice(room_id, text("undecryptable", language))

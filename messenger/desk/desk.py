@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from messenger.accounts.roles import name_of
 from messenger.bots.texts import text
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.config import DeskSection, DeskTopic, Settings, duration_ms
@@ -77,8 +78,7 @@ class Desk:
     async def name_of(self, conn: AsyncConnection, user: str | None) -> str:
         if user is None:
             return text("desk_nobody", self.default_language)
-        account = await accounts_store.get(conn, user)
-        return account.display_name if account else user
+        return await name_of(conn, user)
 
     async def first_name(self, conn: AsyncConnection, user: str) -> str:
         return (await self.name_of(conn, user)).split()[0]

@@ -29,6 +29,7 @@ from messenger.db.stores.desk import (
     OPEN,
     UNANSWERED,
     WAITING,
+    AssignmentRow,
     TicketRow,
 )
 from messenger.desk import rooms
@@ -184,6 +185,8 @@ class Queue:
         assignment = await store.active_assignment(conn, ticket.id)
         if assignment is not None:
             await store.update_assignment(conn, assignment.id, ended_at=now_ms())
+            if assignment.room_id is not None:  # the bot leaves it: nothing more goes there
+                await store.drop_unsent(conn, assignment.room_id)
         unanswered = ticket.status in UNANSWERED
         await store.update_ticket(conn, ticket.id, agent_id=None,
                                   status=OPEN if unanswered else ticket.status)  # fmt: skip
@@ -199,8 +202,6 @@ class Queue:
         if room is None or agent is None:
             return
         desk = self._desk
-        async with desk.db.transaction() as conn:  # the room will not take them any more
-            await store.drop_unsent(conn, room)
         with contextlib.suppress(MatrixError, HomeserverUnreachable):
             await rooms.remove_user(desk.hs, desk.bot, RoomID(room), UserID(agent),
                                     "Ticket abgegeben / handed over")  # fmt: skip
@@ -264,16 +265,15 @@ class Queue:
         await self.try_open_ticket_room(assignment)
 
     # --- ticket rooms -------------------------------------------------------------------
-    async def on_ticket_message(self, room: str, sender: UserID, message: InboundMessage) -> None:
+    async def on_ticket_message(
+        self, room: str, sender: UserID, message: InboundMessage, assignment: AssignmentRow
+    ) -> None:
         desk = self._desk
-        if message.event_type != "m.room.message":
+        if message.event_type != "m.room.message" or assignment.ended_at is not None:
             return
         async with desk.db.reading() as conn:
-            assignment = await store.assignment_of_room(conn, room)
             role = await self._role(conn, sender)
             language = await desk.language_of(conn, sender)
-        if assignment is None or assignment.ended_at is not None:
-            return
         if sender != assignment.agent_id or role not in STAFF:
             async with desk.db.transaction() as conn:
                 await desk.say(conn, room, "desk_not_staff", language)
