@@ -52,13 +52,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def messenger_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def messenger_cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "messenger", *args],
         capture_output=True,
         text=True,
         check=check,
         timeout=120,
+        env={**os.environ, **env} if env is not None else None,
     )
 
 

@@ -20,6 +20,7 @@ from messenger.cli.accounts import accounts
 from messenger.cli.common import data_dir_option, emit_json, resolve_data_dir, run, settings_for
 from messenger.cli.desk import desk
 from messenger.cli.directory import directory
+from messenger.cli.export import export
 from messenger.cli.retention import retention
 from messenger.config import (
     ConfigError,
@@ -317,6 +318,7 @@ cli.add_command(accounts)
 cli.add_command(directory)
 cli.add_command(retention)
 cli.add_command(desk)
+cli.add_command(export)
 
 
 def main() -> None:

@@ -8,9 +8,6 @@ import re
 import time
 from typing import Any
 
-import aiohttp
-from nio.crypto.attachments import decrypt_attachment, encrypt_attachment
-
 from messenger.db.stores import desk as store
 from tests.e2e_client import E2EUser, Received
 from tests.system import System
@@ -116,31 +113,6 @@ async def wait_ticket(
             return row
         assert time.monotonic() < deadline, row
         await asyncio.sleep(0.3)
-
-
-async def upload_encrypted(system: System, user: E2EUser, data: bytes, name: str) -> dict[str, Any]:
-    """An encrypted attachment as E2EE clients send it: the file dict of the message."""
-    ciphertext, keys = encrypt_attachment(data)
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{system.hs_url}/_matrix/media/v3/upload?filename={name}", data=ciphertext,
-        headers={"Authorization": f"Bearer {user.client.access_token}",
-                 "Content-Type": "application/octet-stream"},
-    ) as response:  # fmt: skip
-        mxc = (await response.json())["content_uri"]
-    return {"url": mxc, "key": keys["key"], "iv": keys["iv"], "hashes": keys["hashes"], "v": "v2"}
-
-
-async def download_decrypted(system: System, user: E2EUser, file: dict[str, Any]) -> bytes:
-    server, media_id = file["url"].removeprefix("mxc://").split("/")
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{system.hs_url}/_matrix/client/v1/media/download/{server}/{media_id}",
-        headers={"Authorization": f"Bearer {user.client.access_token}"},
-    ) as response:  # fmt: skip
-        assert response.status == 200, await response.text()
-        ciphertext = await response.read()
-    return bytes(
-        decrypt_attachment(ciphertext, file["key"]["k"], file["hashes"]["sha256"], file["iv"])
-    )
 
 
 async def media_in(user: E2EUser, room: str, name: str, timeout: float = 60) -> dict[str, Any]:

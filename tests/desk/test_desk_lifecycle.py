@@ -14,7 +14,8 @@ from messenger.db.stores import desk as store
 from messenger.db.stores import jobs as jobs_store
 from messenger.retention.context import JobContext
 from messenger.retention.runner import JobRunner
-from tests.desk.desk_people import concern, patient, staff, ticket_room_of, upload_encrypted
+from tests.desk.desk_people import concern, patient, staff, ticket_room_of
+from tests.media import upload_encrypted
 from tests.retention.test_retention_system import admin_token
 from tests.system import System, json_request, messenger_cli
 

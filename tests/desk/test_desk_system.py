@@ -13,15 +13,14 @@ import aiohttp
 from messenger.db.stores import desk as store
 from tests.desk.desk_people import (
     concern,
-    download_decrypted,
     media_in,
     patient,
     staff,
     ticket,
     ticket_room_of,
-    upload_encrypted,
     wait_ticket,
 )
+from tests.media import download_decrypted, upload_encrypted
 from tests.system import System, messenger_cli
 
 

@@ -1,0 +1,116 @@
+"""Reading one chat's history: /messages backwards, page by page (the next page is fetched while
+this one is decrypted and stored), decrypted with the run's keys, attachments saved, everything
+into the spool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from messenger.export.client_api import V3, ClientApi, q
+from messenger.export.entries import Edit, Entry, read_event
+from messenger.export.files import AttachmentFolder
+from messenger.export.keyring import ENCRYPTED, Decrypter
+from messenger.export.spool import Spool
+
+PAGE = 1000
+MESSAGE_KINDS = {"text", "notice", "emote", "attachment", "poll", "deleted", "undecryptable"}
+
+
+@dataclass(frozen=True)
+class Window:
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def after(self, ts: int) -> bool:
+        return self.until_ms is not None and ts > self.until_ms
+
+    def before(self, ts: int) -> bool:
+        return self.since_ms is not None and ts < self.since_ms
+
+
+@dataclass
+class HistoryCounts:
+    messages: int = 0
+    undecryptable: int = 0
+    events: int = 0
+
+
+class History:
+    def __init__(
+        self, api: ClientApi, keys: Decrypter, room_id: str, spool: Spool,
+        files: AttachmentFolder, window: Window,
+        on_page: Callable[[HistoryCounts], None] = lambda _counts: None,
+    ) -> None:  # fmt: skip
+        self._api = api
+        self._keys = keys
+        self._room = room_id
+        self._spool = spool
+        self._files = files
+        self._window = window
+        self._on_page = on_page
+        self.counts = HistoryCounts()
+        self.names: dict[str, str] = {}
+
+    def _page(self, token: str | None) -> asyncio.Task[dict[str, Any]]:
+        params = {"dir": "b", "limit": str(PAGE)}
+        if token:
+            params["from"] = token
+        path = f"{V3}/rooms/{q(self._room)}/messages"
+        return asyncio.ensure_future(self._api.json("GET", path, params=params))
+
+    async def read(self) -> HistoryCounts:
+        pending: asyncio.Task[dict[str, Any]] | None = self._page(None)
+        while pending is not None:
+            page = await pending
+            chunk = page.get("chunk") or []
+            token = page.get("end")
+            older = bool(chunk) and token is not None and token != page.get("start")
+            # stop once the page reached before `since`; else fetch on while this one is handled
+            done = not older or any(
+                self._window.before(int(e.get("origin_server_ts", 0))) for e in chunk
+            )
+            pending = None if done else self._page(str(token))
+            try:
+                await self._take(chunk)
+            except BaseException:
+                if pending is not None:
+                    pending.cancel()
+                raise
+            self._on_page(self.counts)
+        return self.counts
+
+    async def _take(self, chunk: list[dict[str, Any]]) -> None:
+        items: list[Entry | Edit] = []
+        for raw in chunk:
+            ts = int(raw.get("origin_server_ts", 0))
+            if self._window.after(ts) or self._window.before(ts):
+                continue
+            self.counts.events += 1
+            event, failed = raw, False
+            if raw.get("type") == ENCRYPTED and "redacted_because" not in (
+                raw.get("unsigned") or {}
+            ):
+                clear = self._keys.decrypt(self._room, raw)
+                event, failed = (clear, False) if clear is not None else (raw, True)
+            if event.get("type") == "m.room.member":
+                self._remember_name(event)
+            item = read_event(event, failed)
+            if item is None:
+                continue
+            if isinstance(item, Entry):
+                if item.kind in MESSAGE_KINDS:
+                    self.counts.messages += 1
+                self.counts.undecryptable += item.kind == "undecryptable"
+                if item.attachment is not None:
+                    await self._files.take(item.attachment, ts)
+            items.append(item)
+        self._spool.add(items)
+
+    def _remember_name(self, event: dict[str, Any]) -> None:
+        name = (event.get("content") or {}).get("displayname")
+        user = str(event.get("state_key", ""))
+        if name and user not in self.names:  # newest first: the first name seen is the latest
+            self.names[user] = str(name)

@@ -1,0 +1,1 @@
+"""The three export formats, each a writer fed the same shown messages in one pass."""
