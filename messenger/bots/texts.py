@@ -118,8 +118,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "(letzte Nachricht in Klammern):\n{chats}\n\n"
             "Möchten Sie einen davon verlassen? Der Chat wird dann aus Ihrer Übersicht und von "
             "Ihren Geräten entfernt; für die Praxis bleibt der Chat erhalten. Exportieren Sie "
-            "vorher, was Sie behalten möchten (Export in Ihrer Matrix-App oder „messenger "
-            "export“).\n"
+            "vorher, was Sie behalten möchten: mit dem Export-Programm („messenger export“, "
+            "entschlüsselt auf Ihrem Gerät) oder in Ihrer Matrix-App; Ihren Kanal zum "
+            "Kundenservice schickt Ihnen der Kundenservice auf „export“ als Datei.\n"
             "Antworten Sie „verlassen 2“, „alle verlassen“ oder „behalten 2“. Ohne Ihre Antwort "
             "wird nichts entfernt. Frist ändern: „frist 12 monate“ oder „frist aus“."
         ),
@@ -128,7 +129,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "brackets):\n{chats}\n\n"
             "Would you like to leave one of them? It is then removed from your chat list and your "
             "devices; the practice keeps its copy of the chat. Export first what you want to keep "
-            "(export in your Matrix app, or “messenger export”).\n"
+            "with the export tool (“messenger export”, decrypted on your device) or in your "
+            "Matrix app; customer service sends you your channel with them as a file on "
+            "“export”.\n"
             "Answer “leave 2”, “leave all” or “keep 2”. Nothing is removed without your answer. "
             "Change the threshold: “threshold 12 months” or “threshold off”."
         ),

@@ -1,7 +1,8 @@
 """What patients, agents and supervisors write to the desk bot, parsed. Sans I/O.
 
 Insurer channel (patient): a topic (number, name, or a poll answer), "themen", "neu" (a further
-concern next to an open one), "sprache …", or anything else: a message for the insurer.
+concern next to an open one), "sprache …", "export [text|json]" (the channel as a file), or
+anything else: a message for the insurer.
 Queue room (staff): "offen", "nehmen 12" (or 👍 on the queue post), "meine", "freigeben 12",
 "zuweisen 12 @anna:kasse.example", "hilfe".
 Ticket room (the assigned agent): plain text and files go to the patient; commands start with
@@ -59,8 +60,19 @@ _LANGUAGES = {"deutsch": "de", "german": "de", "de": "de", "englisch": "en", "en
               "en": "en"}  # fmt: skip
 
 
+_EXPORT = {"export": None, "exportieren": "de", "verlauf": "de", "transcript": "en"}
+EXPORT_FORMATS = {"html": "html", "text": "txt", "txt": "txt", "json": "json"}
+
+
 def parse_channel(body: str) -> DeskCommand:
     words = body.strip().lower().split()
+    if (
+        words
+        and words[0] in _EXPORT
+        and (len(words) == 1 or (len(words) == 2 and words[1] in EXPORT_FORMATS))
+    ):
+        kind = EXPORT_FORMATS[words[1]] if len(words) == 2 else "html"
+        return DeskCommand("export", argument=kind, language_hint=_EXPORT[words[0]])
     if tuple(words) in _NEW:
         return DeskCommand("new", language_hint=_NEW[tuple(words)])
     if len(words) == 1 and words[0] in _CHANNEL:

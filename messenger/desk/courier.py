@@ -7,15 +7,20 @@ only its own room."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from messenger.bots.courier import Courier
 from messenger.bots.runtime import BotRuntime
+from messenger.bots.texts import text
 from messenger.db.database import now_ms
 from messenger.db.stores import desk as store
+from messenger.desk.content import notice
 from messenger.desk.desk import QUEUE_POST, Desk
+from messenger.desk.transcript import TRANSCRIPT, transcript_message
 from messenger.ids import RoomID
 
 log = logging.getLogger(__name__)
+TRANSCRIPT_TRIES = 4
 
 
 class DeskCourier(Courier):
@@ -33,9 +38,10 @@ class DeskCourier(Courier):
             if row.room_id in failed:
                 continue  # keep the room's order
             try:
-                event_id = await runtime.send(
-                    RoomID(row.room_id), desk.open(row.content), txn_id=f"desk-{row.id}"
-                )
+                content = desk.open(row.content)
+                if row.purpose == TRANSCRIPT:  # made now, from the channel as it is
+                    content = await self._transcript(runtime, row, content["transcript"])
+                event_id = await runtime.send(RoomID(row.room_id), content, txn_id=f"desk-{row.id}")
             except Exception as error:
                 failed.add(row.room_id)
                 async with desk.db.transaction() as conn:
@@ -52,6 +58,20 @@ class DeskCourier(Courier):
                         await desk.mark_claimed_in_queue(conn, ticket, ticket.agent_id)
             sent += 1
         return sent
+
+    async def _transcript(
+        self, runtime: BotRuntime, row: store.OutboxRow, wanted: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The file; after its last try, the notice that it could not be made instead."""
+        try:
+            return await transcript_message(
+                runtime, row.room_id, wanted, self._desk.config.timezone
+            )
+        except Exception:
+            if row.attempts + 1 < TRANSCRIPT_TRIES:
+                raise
+            log.exception("desk: transcript %d given up after %d tries", row.id, TRANSCRIPT_TRIES)
+            return notice(text("desk_export_failed", str(wanted.get("language", "de"))))
 
     async def prune(self, sent_before: int) -> None:
         """Sent rows, and handled-event marks, a week old (a replay comes within minutes)."""

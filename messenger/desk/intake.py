@@ -19,6 +19,7 @@ from messenger.db.database import now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as store
 from messenger.db.stores.desk import CLAIMED, CLOSED, DRAFT, OPEN, WAITING, ChannelRow, TicketRow
+from messenger.desk import transcript
 from messenger.desk.commands import parse_channel, pick_topic
 from messenger.desk.content import (
     is_edit,
@@ -89,6 +90,14 @@ class Intake:
                     menu = topic_menu(desk.config.topics, command.language_hint or language)
                     await desk.say(conn, channel.room_id, "desk_menu",
                                    command.language_hint or language, menu=menu)  # fmt: skip
+                    return
+                if command.name == "export":
+                    asked = command.language_hint or language
+                    await desk.say(conn, channel.room_id, "desk_export_started", asked,
+                                   format=command.argument.upper())  # fmt: skip
+                    await desk.post(conn, channel.room_id,
+                                    transcript.request(command.argument, asked, channel.patient_id),
+                                    purpose=transcript.TRANSCRIPT)  # fmt: skip
                     return
                 if command.name == "language":
                     await accounts_store.set_language(

@@ -39,15 +39,15 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
             "Hier schreiben Sie uns Ihr Anliegen, auch mit Dateien und Fotos. Sie erhalten "
             "innerhalb von {sla} eine Antwort. Wählen Sie zuerst ein Thema (Zahl oder Name):\n"
             "{menu}\n\n"
-            "Für ein weiteres Anliegen schreiben Sie „neu“. Nachrichten in diesem Kanal werden "
-            "nach fünf Jahren automatisch gelöscht."
+            "Für ein weiteres Anliegen schreiben Sie „neu“, für den Verlauf als Datei „export“. "
+            "Nachrichten in diesem Kanal werden nach fünf Jahren automatisch gelöscht."
         ),
         "en": (
             "Welcome to customer service – {insurer}!\n\n"
             "Write to us here, files and photos included. You get an answer within {sla}. "
             "First pick a topic (number or name):\n{menu}\n\n"
-            "For a further concern write “new”. Messages in this channel are deleted "
-            "automatically after five years."
+            "For a further concern write “new”, for this channel as a file “export”. Messages "
+            "in this channel are deleted automatically after five years."
         ),
     },
     "desk_menu": {
@@ -86,6 +86,17 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
             "Schreiben Sie uns einfach, wenn Sie noch etwas brauchen."
         ),
         "en": "Your concern #{ticket} is closed.{note}\n\nJust write if you need anything else.",
+    },
+    "desk_export_started": {
+        "de": "Ich erstelle den Verlauf dieses Kanals als Datei ({format}). Sie erscheint "
+        "gleich hier im Chat – verschlüsselt, nur für Sie lesbar.",
+        "en": "I am putting this channel's history into a file ({format}). It will appear here "
+        "in a moment – encrypted, readable only by you.",
+    },
+    "desk_export_failed": {
+        "de": "Der Verlauf konnte gerade nicht erstellt werden. Bitte schreiben Sie später "
+        "noch einmal „export“.",
+        "en": "The history could not be made just now. Please write “export” again later.",
     },
     "desk_language_set": {
         "de": "Ich antworte Ihnen ab jetzt auf Deutsch.",

@@ -76,6 +76,18 @@ class ClientApi:
                 raise ExportError(f"{self.base_url} answered no JSON on {path}") from error
         raise ExportError(f"homeserver {self.base_url}: too many retries on {path}")
 
+    async def upload(self, data: bytes, filename: str) -> str:
+        """Upload (already encrypted) bytes; the mxc:// address."""
+        async with self._http().post(
+            f"{self.base_url}/_matrix/media/v3/upload", params={"filename": filename}, data=data,
+            headers={**self._headers(), "Content-Type": "application/octet-stream"},
+        ) as response:  # fmt: skip
+            answer = await response.json(content_type=None)
+            if response.status >= 400:
+                raise ApiError(response.status, str(answer.get("errcode", "?")),
+                               str(answer.get("error", "upload refused")))  # fmt: skip
+            return str(answer["content_uri"])
+
     async def media(self, mxc: str) -> bytes:
         """The (still encrypted) bytes of a file, through the authenticated media API."""
         if not mxc.startswith("mxc://") or "/" not in mxc[6:]:

@@ -86,3 +86,26 @@ class KeyRing:
         except Exception:  # an index before the key's first one, or a broken ciphertext
             return None
         return clear_event(event, decrypted.plaintext.decode(), room_id)
+
+
+class DeviceKeys:
+    """The room keys a running client's device holds (a bot's nio store): for exports made by
+    the bot itself, such as a patient's insurer-channel transcript."""
+
+    def __init__(self, olm: Any) -> None:
+        self._olm = olm  # nio.crypto.Olm
+
+    def decrypt(self, room_id: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        content = event.get("content") or {}
+        if content.get("algorithm") != MEGOLM:
+            return None
+        session = self._olm.inbound_group_store.get(
+            room_id, str(content.get("sender_key")), str(content.get("session_id"))
+        )
+        if session is None:
+            return None
+        try:
+            plaintext, _index = session.decrypt(str(content["ciphertext"]))
+        except Exception:  # vodozemac's own errors: index before the key, broken ciphertext
+            return None
+        return clear_event(event, str(plaintext), room_id)

@@ -6,7 +6,13 @@ import pytest
 
 from messenger.config import DEFAULT_TOPICS, ConfigError, parse_config
 from messenger.db.stores.desk import TicketRow
-from messenger.desk.commands import parse_channel, parse_queue, parse_ticket_room, pick_topic
+from messenger.desk.commands import (
+    DeskCommand,
+    parse_channel,
+    parse_queue,
+    parse_ticket_room,
+    pick_topic,
+)
 from messenger.desk.content import forwarded, poll_answer
 from messenger.desk.stats import report
 
@@ -30,6 +36,12 @@ def test_channel_commands_and_messages() -> None:
     assert parse_channel("Themen").name == "topics"
     assert parse_channel("sprache englisch").argument == "en"
     assert parse_channel("Ich habe eine Frage").name == "message"
+    assert parse_channel("Export").argument == "html"
+    assert parse_channel("verlauf text") == DeskCommand(
+        "export", argument="txt", language_hint="de"
+    )
+    assert parse_channel("export json").argument == "json"
+    assert parse_channel("export meiner Daten bitte").name == "message"  # a sentence, not a command
 
 
 @pytest.mark.parametrize(
