@@ -127,6 +127,19 @@ class E2EUser:
         result: Received = await self.wait_for(find, timeout)
         return result
 
+    async def open_chat_with(self, other: E2EUser) -> str:
+        """An encrypted chat with `other` (invited, joined, and seen joined by us)."""
+        room = await self.create_encrypted_room(invite=[other.user_id])
+        await other.wait_for(lambda: room in other.invites)
+        await other.join(room)
+        await self.wait_for(
+            lambda: (
+                other.user_id in self.client.rooms[room].users
+                and other.user_id not in self.client.rooms[room].invited_users
+            )
+        )
+        return room
+
     async def join(self, room_id: str) -> None:
         response = await self.client.join(room_id)
         assert isinstance(response, JoinResponse), response

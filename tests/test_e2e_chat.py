@@ -18,15 +18,7 @@ async def test_patient_and_practice_exchange_e2e_messages_and_no_plaintext_is_st
     patient = await e2e_user(patient_account)
     practice = await e2e_user(practice_account)
 
-    room = await patient.create_encrypted_room(invite=[practice.user_id])
-    await practice.wait_for(lambda: room in practice.invites)
-    await practice.join(room)
-    await patient.wait_for(
-        lambda: (
-            practice.user_id in patient.client.rooms[room].users
-            and practice.user_id not in patient.client.rooms[room].invited_users
-        )
-    )
+    room = await patient.open_chat_with(practice)
 
     canary_patient = f"CANARY-PATIENT-{uuid.uuid4().hex}"
     canary_practice = f"CANARY-PRACTICE-{uuid.uuid4().hex}"

@@ -81,7 +81,8 @@ async def describe(api: ClientApi, user_id: str, room_id: str) -> Chat:
 async def choose(api: ClientApi, user_id: str, wanted: list[str], every: bool) -> list[Chat]:
     """The chats to export: --all, or each --room given by id, alias or name."""
     joined = [str(room) for room in (await api.json("GET", f"{V3}/joined_rooms"))["joined_rooms"]]
-    chats = {room: await describe(api, user_id, room) for room in joined}
+    by_address = not every and all(ref[:1] in ("!", "#") for ref in wanted)
+    chats = {} if by_address else {room: await describe(api, user_id, room) for room in joined}
     if every:
         return list(chats.values())
     chosen: list[Chat] = []

@@ -83,6 +83,7 @@ async def export_chat(
                 chat.room_id, chat.name, exported_by, datetime.now(options.zone), options.since,
                 options.until, options.language, options.zone, counts.messages,
                 counts.undecryptable, files.saved, files.omitted, spool.count(),
+                names.get(exported_by),
             )  # fmt: skip
             writers = [_writer(kind, folder, options) for kind in options.formats]
             for writer in writers:

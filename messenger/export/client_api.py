@@ -11,7 +11,7 @@ import aiohttp
 
 from messenger.export.errors import ExportError
 
-V3 = "/_matrix/client/v3"
+V1, V3 = "/_matrix/client/v1", "/_matrix/client/v3"
 MEDIA = "/_matrix/client/v1/media"
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from messenger.export.client_api import V3, ClientApi, q
+from messenger.export.client_api import V1, V3, ClientApi, q
 from messenger.export.entries import Edit, Entry, read_event
+from messenger.export.errors import ExportError
 from messenger.export.files import AttachmentFolder
 from messenger.export.keyring import ENCRYPTED, Decrypter
 from messenger.export.spool import Spool
@@ -61,8 +62,28 @@ class History:
         path = f"{V3}/rooms/{q(self._room)}/messages"
         return asyncio.ensure_future(self._api.json("GET", path, params=params))
 
+    async def _start(self) -> str | None:
+        """Where to begin going back: now, or (with --until) at the last event before it,
+        found with /timestamp_to_event — else from now, skipping what is newer."""
+        until = self._window.until_ms
+        if until is None:
+            return None
+        try:
+            found = await self._api.json(
+                "GET", f"{V1}/rooms/{q(self._room)}/timestamp_to_event",
+                params={"ts": str(until), "dir": "b"},
+            )  # fmt: skip
+            context = await self._api.json(
+                "GET", f"{V3}/rooms/{q(self._room)}/context/{q(str(found['event_id']))}",
+                params={"limit": "0"},
+            )  # fmt: skip
+        except (ExportError, KeyError):
+            return None  # nothing before it, or an older server: page from now
+        end = context.get("end")
+        return str(end) if end else None
+
     async def read(self) -> HistoryCounts:
-        pending: asyncio.Task[dict[str, Any]] | None = self._page(None)
+        pending: asyncio.Task[dict[str, Any]] | None = self._page(await self._start())
         while pending is not None:
             page = await pending
             chunk = page.get("chunk") or []

@@ -16,7 +16,8 @@ from pathlib import Path
 from messenger.export.entries import Edit, Entry
 
 _SCHEMA = """
-CREATE TABLE entries (seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, data TEXT NOT NULL);
+CREATE TABLE entries (seq INTEGER PRIMARY KEY, event_id TEXT UNIQUE, sender TEXT NOT NULL,
+                      data TEXT NOT NULL);
 CREATE TABLE edits (target TEXT NOT NULL, sender TEXT NOT NULL, ts INTEGER NOT NULL,
                     body TEXT NOT NULL);
 CREATE INDEX edits_target ON edits (target, sender, ts);
@@ -34,26 +35,35 @@ class Spool:
 
     def add(self, items: list[Entry | Edit]) -> None:
         """One page of /messages, newest first."""
-        rows: list[tuple[int, str, str]] = []
+        rows: list[tuple[int, str, str, str]] = []
         edits: list[tuple[str, str, int, str]] = []
         for item in items:
             if isinstance(item, Edit):
                 edits.append((item.target, item.sender, item.ts, item.body))
             else:
                 self._seq -= 1
-                rows.append((self._seq, item.event_id, json.dumps(item.as_json())))
+                rows.append((self._seq, item.event_id, item.sender, json.dumps(item.as_json())))
         with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", rows)
+            self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?)", rows)
             self._db.executemany("INSERT INTO edits VALUES (?, ?, ?, ?)", edits)
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
 
-    def entries(self) -> Iterator[Entry]:
-        """Oldest first."""
-        cursor = self._db.execute("SELECT data FROM entries ORDER BY seq")
-        for (data,) in cursor:
-            yield Entry.from_json(json.loads(data))
+    def entries(self) -> Iterator[tuple[Entry, Edit | None]]:
+        """Oldest first, each with its final edit by its own sender (found by the database in
+        the same pass, not by one query per message)."""
+        cursor = self._db.execute(
+            "SELECT e.data, x.ts, x.body FROM entries e LEFT JOIN edits x ON x.rowid = ("
+            " SELECT rowid FROM edits WHERE target = e.event_id AND sender = e.sender"
+            " ORDER BY ts DESC LIMIT 1) ORDER BY e.seq"
+        )
+        for data, ts, body in cursor:
+            entry = Entry.from_json(json.loads(data))
+            edit = (
+                Edit(entry.event_id, entry.sender, int(ts), str(body)) if ts is not None else None
+            )
+            yield entry, edit
 
     def get(self, event_id: str) -> Entry | None:
         row = self._db.execute(

@@ -13,7 +13,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "period": {"de": "Zeitraum: {since} bis {until}", "en": "Period: {since} to {until}"},
     "period_start": {"de": "Beginn", "en": "the beginning"},
     "period_now": {"de": "heute", "en": "today"},
-    "messages": {"de": "{n} Nachrichten", "en": "{n} messages"},
+    "messages_1": {"de": "1 Nachricht", "en": "1 message"},
+    "messages_n": {"de": "{n} Nachrichten", "en": "{n} messages"},
     "undecryptable_1": {
         "de": "1 Nachricht konnte nicht entschlüsselt werden — fehlender Schlüssel",
         "en": "1 message could not be decrypted — missing key",
@@ -21,6 +22,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "undecryptable_n": {
         "de": "{n} Nachrichten konnten nicht entschlüsselt werden — fehlende Schlüssel",
         "en": "{n} messages could not be decrypted — missing keys",
+    },
+    "omitted_1": {
+        "de": "1 Anhang ist nicht im Export enthalten",
+        "en": "1 attachment is not included in the export",
     },
     "omitted_n": {
         "de": "{n} Anhänge sind nicht im Export enthalten",
@@ -118,5 +123,10 @@ def timestamp(moment: datetime, language: str) -> str:
     return moment.strftime("%d %b %Y, %H:%M")
 
 
+def counted(key: str, count: int, language: str) -> str:
+    """`key_1` for one, `key_n` for any other number."""
+    return word(f"{key}_1" if count == 1 else f"{key}_n", language, n=count)
+
+
 def undecryptable_summary(count: int, language: str) -> str:
-    return word("undecryptable_1" if count == 1 else "undecryptable_n", language, n=count)
+    return counted("undecryptable", count, language)

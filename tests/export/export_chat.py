@@ -28,19 +28,6 @@ class CareChat:
     cut_ms: int = 0  # between the first and the later messages, for --since
 
 
-async def care_chat(system: System, patient: E2EUser, practice: E2EUser) -> str:
-    room = await patient.create_encrypted_room(invite=[practice.user_id])
-    await practice.wait_for(lambda: room in practice.invites)
-    await practice.join(room)
-    await patient.wait_for(
-        lambda: (
-            practice.user_id in patient.client.rooms[room].users
-            and practice.user_id not in patient.client.rooms[room].invited_users
-        )
-    )
-    return room
-
-
 async def _send(user: E2EUser, room: str, content: dict[str, Any]) -> str:
     return await user.send_event(room, "m.room.message", content)
 

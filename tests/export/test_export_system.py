@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from tests.export.export_chat import PDF, PNG, CareChat, care_chat, converse
+from tests.export.export_chat import PDF, PNG, CareChat, converse
 from tests.key_backup import back_up_keys
 from tests.system import System, messenger_cli
 
@@ -58,7 +58,7 @@ async def test_a_care_chat_is_exported_as_html_text_and_json_with_its_attachment
     patient_account = system.add_account("patient", "Erika Export")
     practice_account = system.add_listed_practice("Praxis Dr. Export")
     patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    chat = CareChat(await care_chat(system, patient, practice), patient, practice)
+    chat = CareChat(await patient.open_chat_with(practice), patient, practice)
     await converse(system, chat)
     keys = tmp_path / "element-keys.txt"
     await patient.client.export_keys(str(keys), PASSPHRASE)
@@ -147,7 +147,7 @@ async def test_the_key_backup_opens_a_chat_and_a_missing_key_is_counted_once(
     patient_account = system.add_account("patient", "Bernd Backup")
     practice_account = system.add_listed_practice("Praxis Backup")
     patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    room = await care_chat(system, patient, practice)
+    room = await patient.open_chat_with(practice)
     await patient.send_text(room, "Nachricht eins")
     await practice.wait_for_message(room, "Nachricht eins")
     recovery_key = await back_up_keys(patient)  # kept in secret storage, as Element does
@@ -185,7 +185,7 @@ async def test_bad_credentials_keys_or_rooms_give_a_clear_error_and_write_nothin
     patient_account = system.add_account("patient", "Clara Fehler")
     practice_account = system.add_listed_practice("Praxis Fehler")
     patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    room = await care_chat(system, patient, practice)
+    room = await patient.open_chat_with(practice)
     await patient.send_text(room, "Hallo")
     keys = tmp_path / "keys.txt"
     await patient.client.export_keys(str(keys), PASSPHRASE)

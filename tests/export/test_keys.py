@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 import vodozemac
+from nio.crypto.key_export import encrypt_and_save
 
 from messenger.export.errors import ExportError
 from messenger.export.keyring import KeyRing
 from messenger.export.keys import secret_storage as ssss
+from messenger.export.keys.key_file import read_key_file
 from messenger.export.keys.recovery_key import decode_recovery_key, encode_recovery_key
 
 
@@ -79,3 +82,17 @@ def test_the_key_ring_decrypts_only_what_its_keys_open() -> None:
     assert ring.decrypt("!other:x", second) is None
     moved = _encrypted(outbound, "!other:x", {"type": "m.room.message", "content": {}})
     assert ring.decrypt("!r:x", moved) is None  # claims another room: refused
+
+
+def test_a_key_export_file_opens_with_its_passphrase_only(tmp_path: Path) -> None:
+    path = tmp_path / "element-keys.txt"
+    sessions = [{"room_id": "!r:x", "session_id": "s", "session_key": "k"}]
+    encrypt_and_save(json.dumps(sessions).encode(), str(path), "richtig", count=1000)
+    assert read_key_file(path, "richtig") == sessions
+    with pytest.raises(ExportError, match=r"wrong passphrase for element-keys\.txt"):
+        read_key_file(path, "falsch")
+    (tmp_path / "notes.txt").write_text("Einkaufsliste")
+    with pytest.raises(ExportError, match="not a key-export file"):
+        read_key_file(tmp_path / "notes.txt", "richtig")
+    with pytest.raises(ExportError, match="no such file"):
+        read_key_file(tmp_path / "missing.txt", "richtig")

@@ -13,11 +13,9 @@ import time
 import uuid
 from typing import Any
 
-import aiohttp
 import pytest
 import sqlalchemy as sa
 from nio import RedactedEvent, RoomMessagesResponse, RoomRedactResponse, RoomSendResponse
-from nio.crypto.attachments import encrypt_attachment
 
 from messenger.db.database import now_ms
 from messenger.db.schema import known_media
@@ -25,6 +23,7 @@ from messenger.db.stores import jobs as jobs_store
 from messenger.db.stores import leave_prompts as prompts_store
 from messenger.namespace import LEAVE_PROMPT_TYPE
 from tests.e2e_client import E2EUser
+from tests.media import upload_encrypted
 from tests.requests.test_lifecycle import membership, person
 from tests.system import System, TimestampService, json_request, messenger_cli
 
@@ -274,15 +273,8 @@ async def test_deleted_attachment_in_the_service_room_is_deleted_from_the_media_
 ) -> None:
     patient = await person(system, e2e_user, system.add_account("patient", "Bernd Bild"))
     room = patient.service_room  # type: ignore[attr-defined]
-    ciphertext, keys = encrypt_attachment(b"\x89PNG Befund")  # as clients do in E2EE rooms
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{system.hs_url}/_matrix/media/v3/upload?filename=befund.png", data=ciphertext,
-        headers={"Authorization": f"Bearer {patient.client.access_token}",
-                 "Content-Type": "application/octet-stream"},
-    ) as response:  # fmt: skip
-        mxc = (await response.json())["content_uri"]
-    attachment = {"url": mxc, "key": keys["key"], "iv": keys["iv"], "hashes": keys["hashes"],
-                  "v": "v2"}  # fmt: skip
+    attachment = await upload_encrypted(system, patient, b"\x89PNG Befund", "befund.png")
+    mxc = attachment["url"]
     sent = await patient.client.room_send(
         room, "m.room.message", {"msgtype": "m.image", "body": "befund.png", "file": attachment},
         ignore_unverified_devices=True,

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from messenger.export.entries import Attachment
 from messenger.export.render.view import ChatInfo
-from messenger.export.texts import timestamp, undecryptable_summary, word
+from messenger.export.texts import counted, timestamp, undecryptable_summary, word
 
 
 def header_lines(info: ChatInfo) -> list[str]:
     language = info.language
-    lines = [word("exported", language, when=timestamp(info.exported_at, language),
-                  who=info.exported_by)]  # fmt: skip
+    who = info.exported_by
+    if info.exporter_name:
+        who = f"{info.exporter_name} ({who})"
+    lines = [word("exported", language, when=timestamp(info.exported_at, language), who=who)]
     if info.since is None and info.until is None:
         lines.append(word("period_all", language))
     else:
         since = info.since.strftime("%d.%m.%Y") if info.since else word("period_start", language)
         until = info.until.strftime("%d.%m.%Y") if info.until else word("period_now", language)
         lines.append(word("period", language, since=since, until=until))
-    lines.append(word("messages", language, n=info.messages))
+    lines.append(counted("messages", info.messages, language))
     if info.undecryptable:
         lines.append(undecryptable_summary(info.undecryptable, language))
     if info.omitted:
-        lines.append(word("omitted_n", language, n=info.omitted))
+        lines.append(counted("omitted", info.omitted, language))
     lines.append(word("confidential", language))
     return lines
 

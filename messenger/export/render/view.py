@@ -31,6 +31,7 @@ class ChatInfo:
     attachments: int = 0
     omitted: int = 0
     entries: int = 0  # lines in the spool (messages and chat events), for paging
+    exporter_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _body(entry: Entry, name: Names, language: str) -> str:
 def shown_entries(spool: Spool, names: dict[str, str], info: ChatInfo) -> Iterator[Shown]:
     name = Names(names)
     language, zone = info.language, info.zone
-    for entry in spool.entries():
+    for entry, edit in spool.entries():
         at = datetime.fromtimestamp(entry.ts / 1000, zone)
         if entry.kind in ("membership", "renamed", "created"):
             yield Shown(
@@ -127,11 +128,9 @@ def shown_entries(spool: Spool, names: dict[str, str], info: ChatInfo) -> Iterat
             )
             continue
         shown = Shown(entry, name(entry.sender), at, _body(entry, name, language))
-        if entry.kind in ("text", "notice", "emote"):
-            edit = spool.final_edit(entry.event_id, entry.sender)
-            if edit is not None:
-                shown.body = edit.body
-                shown.edited_at = datetime.fromtimestamp(edit.ts / 1000, zone)
+        if entry.kind in ("text", "notice", "emote") and edit is not None:
+            shown.body = edit.body
+            shown.edited_at = datetime.fromtimestamp(edit.ts / 1000, zone)
         if entry.reply_to:
             shown.quote = _quote(spool, entry.reply_to, name, language)
         if entry.kind == "poll":
