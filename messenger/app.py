@@ -10,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from messenger.accounts.coverage_end import CoverageEnds
 from messenger.accounts.handler import AccountHandler
+from messenger.admin.accounts_api import AccountsApi
 from messenger.admin.api import AdminApi
 from messenger.bots.base import Bot
 from messenger.bots.leave_commands import LeaveCommands
@@ -83,7 +85,14 @@ class App:
             self._user_exists,
             self.directory,
             self._health,
-            AdminApi(settings.secrets.admin_api_token, self.directory, self.requests),
+            AdminApi(
+                settings.secrets.admin_api_token,
+                self.directory,
+                self.requests,
+                AccountsApi(
+                    self.accounts, CoverageEnds(settings, self.db, self.hs, self._admin_token)
+                ),
+            ),
             PolicyFacts(self.db, bots, cfg.chat_requests),
             self.thresholds,
         )

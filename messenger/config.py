@@ -180,6 +180,22 @@ class BotsSection(_Section):
 class AccountsSection(_Section):
     patient_prefix: str = "p-"
     password_length: int = Field(20, ge=12, le=128)
+    # warnings before a coverage end, in days before the date (the service room gets each once)
+    coverage_warnings: tuple[int, ...] = (30, 7, 1)
+    # when the daily coverage-end job runs (warnings; on the date: the end itself), Berlin time
+    coverage_check_at: str = "00:15"
+
+    @field_validator("coverage_warnings")
+    @classmethod
+    def _warnings(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(day < 1 or day > 365 for day in value):
+            raise ValueError("each warning is 1 to 365 days before the end")
+        return tuple(sorted(set(value), reverse=True))
+
+    @field_validator("coverage_check_at")
+    @classmethod
+    def _check_at(cls, value: str) -> str:
+        return _time_of_day(value)
 
 
 class InsurerSection(_Section):
@@ -372,6 +388,45 @@ class PolicySection(_Section):
     insurer_domains: tuple[str, ...] = ()
 
 
+class OidcSection(_Section):
+    """Login through the insurer's identity provider (OpenID Connect), for production. Only
+    provisioned accounts can log in: an account is linked to the IdP's subject when it is
+    provisioned (`--idp-subject`, `idp_subject` in POST /accounts); Synapse registers nobody
+    through the IdP (`enable_registration: false`)."""
+
+    idp_id: str = Field("kasse", pattern=r"^[a-z0-9._~-]{1,40}$")
+    idp_name: str = "Anmeldung mit Ihrer Krankenkasse"
+    issuer: str
+    client_id: str
+    client_secret_path: str  # a file with the client secret (mode 0600), never inline
+    scopes: tuple[str, ...] = ("openid",)
+    subject_claim: str = "sub"
+    discover: bool = True
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    userinfo_endpoint: str | None = None
+    jwks_uri: str | None = None
+    user_profile_method: Literal["auto", "userinfo_endpoint"] = "auto"
+    # keep password logins (bots use appservice logins either way); switch off in production
+    password_login: bool = True
+
+    @property
+    def synapse_provider_id(self) -> str:
+        """Synapse's name for the provider (its external ids are stored under it)."""
+        return f"oidc-{self.idp_id}"
+
+    @model_validator(mode="after")
+    def _endpoints(self) -> OidcSection:
+        if not self.discover:
+            missing = [name for name in ("authorization_endpoint", "token_endpoint")
+                       if getattr(self, name) is None]  # fmt: skip
+            if self.user_profile_method == "userinfo_endpoint" and self.userinfo_endpoint is None:
+                missing.append("userinfo_endpoint")
+            if missing:
+                raise ValueError(f"with discover: false, set {', '.join(missing)}")
+        return self
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -398,6 +453,7 @@ class MessengerConfig(_Section):
     policy: PolicySection = PolicySection()
     retention: RetentionSection = RetentionSection()
     desk: DeskSection = DeskSection()
+    oidc: OidcSection | None = None
     logging: LoggingSection = LoggingSection()
     secrets: SecretsSection = SecretsSection()
 

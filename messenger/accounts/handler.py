@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +13,7 @@ from messenger.accounts.names import password as new_password
 from messenger.accounts.names import patient_localpart, slug
 from messenger.bridge.admin_account import admin_token
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError, UserInUse
-from messenger.bridge.homeserver_client import HomeserverClient
+from messenger.bridge.homeserver_client import HomeserverClient, q
 from messenger.config import Settings, duration_ms
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
@@ -22,6 +23,9 @@ from messenger.desk import rooms as desk_rooms
 from messenger.ids import STAFF, Role, RoomID, UserID, localpart, user_id
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.rooms.service_room import create_service_room
+
+if TYPE_CHECKING:
+    from messenger.accounts.coverage_end import CoverageEnds
 
 log = logging.getLogger(__name__)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._=\-]{1,62}$")
@@ -44,6 +48,36 @@ class NewAccount:
     homeserver: str
     warning: str | None = None
     insurer_room_id: RoomID | None = None
+    created: bool = True  # False: the KVNR's existing account, returned again (idempotent)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "user_id": self.user_id, "role": self.role.value, "display_name": self.display_name,
+            "homeserver": self.homeserver, "password": self.password,
+            "service_room_id": self.service_room_id, "insurer_room_id": self.insurer_room_id,
+            "warning": self.warning, "created": self.created,
+        }  # fmt: skip
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    email = value.strip()
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise AccountInputError(f"--email: {value!r} is not an e-mail address like name@example.de")
+    return email
+
+
+def validate_idp_subject(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    subject = value.strip()
+    if len(subject) > 255 or any(ord(char) < 32 for char in subject):
+        raise AccountInputError("--idp-subject: at most 255 characters, no control characters")
+    return subject
 
 
 def validate_display_name(value: str) -> str:
@@ -71,17 +105,23 @@ class AccountHandler:
         kvnr: str | None = None,
         password: str | None = None,
         username: str | None = None,
+        email: str | None = None,
+        idp_subject: str | None = None,
     ) -> NewAccount:
         cfg = self._settings.config
         name = validate_display_name(display_name)
         digest = self._validate(role, kvnr, password, username)
+        mail, subject = validate_email(email), validate_idp_subject(idp_subject)
         if digest is not None:
             async with self._db.transaction() as conn:
                 existing = await accounts_store.get_by_kvnr_digest(conn, digest)
-            if existing is not None:
-                raise AccountInputError(
-                    f"--kvnr: an account with this KVNR exists already ({existing.user_id})"
-                )
+            if existing is not None:  # provisioning again: the same account, brought up to date
+                return await self._update(existing, name, mail, subject)
+        if subject is not None:
+            async with self._db.reading() as conn:
+                holder = await accounts_store.get_by_idp_subject(conn, subject)
+            if holder is not None:
+                raise AccountInputError(f"--idp-subject: belongs to {holder.user_id} already")
         generated = password is None
         secret = password or new_password(cfg.accounts.password_length)
         created = await self._register(role, name, secret, username)
@@ -94,12 +134,16 @@ class AccountHandler:
                     display_name=name,
                     kvnr_digest=digest,
                     created_at=now_ms(),
+                    email=mail,
+                    idp_subject=subject,
                 )
         except IntegrityError:
             # another `accounts add` with the same KVNR won the race: undo ours on the server
             await self._hs.deactivate(await admin_token(self._settings, self._hs), created)
             raise AccountInputError("--kvnr: an account with this KVNR exists already") from None
         log.info("account %s created with role %s", created, role.value)
+        if subject is not None:
+            await self._link_idp(created, subject)
         room, channel, warning = None, None, None
         try:
             if role in SERVICE_ROOM_ROLES:
@@ -123,6 +167,47 @@ class AccountHandler:
             warning=warning,
             insurer_room_id=channel,
         )
+
+    async def _update(
+        self, account: AccountRow, name: str, email: str | None, subject: str | None
+    ) -> NewAccount:
+        if name != account.display_name:
+            await self._hs.request(
+                "PUT", f"/_synapse/admin/v2/users/{q(account.user_id)}",
+                body={"displayname": name}, token=await admin_token(self._settings, self._hs),
+            )  # fmt: skip
+        async with self._db.transaction() as conn:
+            await accounts_store.update_person(conn, account.user_id, name, email, subject)
+        if subject is not None:
+            await self._link_idp(account.user_id, subject)
+        cfg = self._settings.config
+        async with self._db.reading() as conn:
+            channel = await desk_store.channel_of_patient(conn, account.user_id)
+        return NewAccount(
+            user_id=account.user_id, role=account.role, display_name=name, password=None,
+            service_room_id=account.service_room_id, homeserver=cfg.homeserver.public_url,
+            insurer_room_id=RoomID(channel.room_id) if channel else None, created=False,
+        )  # fmt: skip
+
+    async def _link_idp(self, user: UserID, subject: str) -> None:
+        """Map the identity provider's subject to this account in Synapse (its external id),
+        so that an OIDC login with that subject logs into this account and no other."""
+        oidc = self._settings.config.oidc
+        if oidc is None:
+            return
+        await self._hs.request(
+            "PUT", f"/_synapse/admin/v2/users/{q(user)}",
+            body={"external_ids": [{"auth_provider": oidc.synapse_provider_id,
+                                    "external_id": subject}]},
+            token=await admin_token(self._settings, self._hs),
+        )  # fmt: skip
+
+    def coverage_ends(self) -> CoverageEnds:
+        """The coverage-end handler on this handler's database and homeserver client."""
+        from messenger.accounts.coverage_end import CoverageEnds
+
+        return CoverageEnds(self._settings, self._db, self._hs,
+                            lambda: admin_token(self._settings, self._hs))  # fmt: skip
 
     def _validate(
         self, role: Role, kvnr: str | None, password: str | None, username: str | None

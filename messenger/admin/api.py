@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from messenger.admin.accounts_api import AccountsApi, error, json_object
 from messenger.admin.openapi import PREFIX, document
 from messenger.directory.query import QueryError, parse_free_text
 from messenger.directory.render import row_json
@@ -18,17 +19,18 @@ AS_OF_HINT = "as_of: an ISO 8601 time with offset, e.g. 2026-12-01T08:00:00+01:0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _error(status: int, errcode: str, error: str) -> web.Response:
-    return web.json_response({"errcode": errcode, "error": error}, status=status)
+_error = error
 
 
 class AdminApi:
     def __init__(
-        self, token: str, directory: ProviderDirectory, requests: ChatRequestHandler | None = None
-    ) -> None:
+        self, token: str, directory: ProviderDirectory, requests: ChatRequestHandler | None = None,
+        accounts: AccountsApi | None = None,
+    ) -> None:  # fmt: skip
         self._token = token.encode()
         self._directory = directory
         self._requests = requests
+        self._accounts = accounts
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(PREFIX + "/openapi.json", self.openapi)
@@ -37,6 +39,8 @@ class AdminApi:
             app.router.add_post(
                 PREFIX + "/chat-requests/expire", self._authenticated(self.expire_requests)
             )
+        if self._accounts is not None:
+            self._accounts.routes(app, PREFIX, self._authenticated)
 
     def _authenticated(self, handler: Handler) -> Handler:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -80,12 +84,9 @@ class AdminApi:
         """Run the expiry pass now, optionally as of a later time (`as_of`, ISO 8601 with
         offset): operators catching up after an outage, and tests with a controlled clock."""
         assert self._requests is not None
-        try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            return _error(400, "M_NOT_JSON", 'the body must be JSON, e.g. {"as_of": "…"} or empty')
-        if not isinstance(body, dict):
-            return _error(400, "M_BAD_JSON", "the body must be a JSON object")
+        body = await json_object(request, '{"as_of": "…"} or empty')
+        if isinstance(body, web.Response):
+            return body
         as_of = body.get("as_of")
         now: int | None = None
         if as_of is not None:

@@ -112,6 +112,45 @@ TEXTS: dict[str, dict[str, str]] = {
             "You can also invite a practice to a chat directly in your Matrix app."
         ),
     },
+    "coverage_warning_insurer-change": {
+        "de": (
+            "Wichtig: Ihr Zugang zum Gesundheitsmessenger endet am {date} (in {days} Tag(en)), "
+            "weil Sie die Krankenkasse wechseln. Danach können Sie sich nicht mehr anmelden, Ihre "
+            "Chats sind für Sie nicht mehr zugänglich und werden nicht zur neuen Krankenkasse "
+            "übertragen. Die Praxen behalten ihre Kopie der Chats.\n"
+            "Sichern Sie vorher, was Sie behalten möchten: Chats mit Praxen mit dem "
+            "Export-Programm („messenger export“, entschlüsselt auf Ihrem Gerät) oder in Ihrer "
+            "Matrix-App; Ihren Kanal zum Kundenservice schickt Ihnen der Kundenservice auf "
+            "„export“ als Datei. Bei Ihrer neuen Krankenkasse registrieren Sie sich neu."
+        ),
+        "en": (
+            "Important: your access to the health messenger ends on {date} (in {days} day(s)) "
+            "because you are changing your health insurer. After that you cannot log in, your "
+            "chats are no longer accessible to you and are not transferred to the new insurer. "
+            "The practices keep their copy of the chats.\n"
+            "Save what you want to keep before then: chats with practices with the export tool "
+            "(“messenger export”, decrypted on your device) or in your Matrix app; customer "
+            "service sends you your channel with them as a file on “export”. Register again with "
+            "your new insurer."
+        ),
+    },
+    "coverage_warning_other": {
+        "de": (
+            "Wichtig: Ihr Zugang zum Gesundheitsmessenger endet am {date} (in {days} Tag(en)). "
+            "Danach können Sie sich nicht mehr anmelden und Ihre Chats sind für Sie nicht mehr "
+            "zugänglich; die Praxen behalten ihre Kopie. Sichern Sie vorher, was Sie behalten "
+            "möchten: Chats mit Praxen mit dem Export-Programm („messenger export“) oder in Ihrer "
+            "Matrix-App; Ihren Kanal zum Kundenservice schickt Ihnen der Kundenservice auf "
+            "„export“ als Datei."
+        ),
+        "en": (
+            "Important: your access to the health messenger ends on {date} (in {days} day(s)). "
+            "After that you cannot log in and your chats are no longer accessible to you; the "
+            "practices keep their copy. Save what you want to keep before then: chats with "
+            "practices with the export tool (“messenger export”) or in your Matrix app; customer "
+            "service sends you your channel with them as a file on “export”."
+        ),
+    },
     "leave_prompt": {
         "de": (
             "In diesen Chats gibt es seit mehr als {months} Monaten keine neue Nachricht "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,3 +59,23 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+class NoBar:
+    """Stands in for click's progress bar where none is shown (no terminal, or --json)."""
+
+    def __enter__(self) -> NoBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def update(self, _steps: int, _item: object = None) -> None:
+        return None
+
+
+def progress_bar(length: int, label: str, show: bool) -> Any:
+    """click's bar on stderr when `show` (a terminal, no --json); a silent stand-in otherwise."""
+    if not show:
+        return NoBar()
+    return click.progressbar(length=max(length, 1), label=label, file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import TypeVar
 import click
 
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.cli.common import data_dir_option, emit_json, run, settings_for
+from messenger.cli.common import data_dir_option, emit_json, progress_bar, run, settings_for
 from messenger.db.database import Database
 from messenger.db.stores.directory import ProviderRow
 from messenger.directory.csv_source import parse_csv
@@ -78,13 +78,7 @@ def import_(
     parsed = _parse_file(file, kind)
     name = source or file.stem
     show_bar = not as_json and sys.stderr.isatty()
-    with (
-        click.progressbar(
-            length=max(len(parsed.records), 1), label=f"importing {name}", file=sys.stderr
-        )
-        if show_bar
-        else _NoBar() as bar
-    ):
+    with progress_bar(len(parsed.records), f"importing {name}", show_bar) as bar:
 
         async def work(db: Database) -> ImportSummary:
             return await DirectoryImport(db).run(name, parsed, bar.update, allow_empty=allow_empty)
@@ -114,17 +108,6 @@ async def _tell_homeserver(data_dir: Path | None) -> None:
         cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id
     ) as hs:
         await hs.refresh_policy()
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-    def update(self, _n: int) -> None:
-        return None
 
 
 @directory.command("search")

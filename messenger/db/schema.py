@@ -17,6 +17,23 @@ accounts = sa.Table(
     sa.Column("service_room_id", sa.String(255), nullable=True, index=True),
     sa.Column("greeted_at", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("idp_subject", sa.String(255), nullable=True, unique=True),
+    sa.Column("ended_at", sa.BigInteger, nullable=True),
+)
+
+coverage_ends = sa.Table(  # a patient's coverage end: warnings sent, the end job's progress
+    "coverage_ends",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("end_on", sa.String(10), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("requested_at", sa.BigInteger, nullable=False),
+    sa.Column("cancelled_at", sa.BigInteger, nullable=True),
+    sa.Column("warned", sa.String(64), nullable=False, server_default=""),
+    sa.Column("step", sa.String(16), nullable=False, server_default="scheduled"),
+    sa.Column("started_at", sa.BigInteger, nullable=True),
+    sa.Column("finished_at", sa.BigInteger, nullable=True),
 )
 
 bot_devices = sa.Table(

@@ -152,8 +152,38 @@ def overlay(settings: Settings) -> dict[str, Any]:
     }
     if not hs.federation:
         data["federation_domain_whitelist"] = []
+    oidc = settings.config.oidc
+    if oidc is not None:
+        data["oidc_providers"] = [oidc_provider(settings)]
+        data["password_config"] = {"enabled": oidc.password_login}
     data.update(hs.extra)
     return data
+
+
+def oidc_provider(settings: Settings) -> dict[str, Any]:
+    """The insurer's IdP for Synapse: a login maps the IdP's subject to the account it was
+    linked to at provisioning (Synapse's external ids); nobody is registered through it, and
+    no existing account is taken over by a matching user name."""
+    oidc = settings.config.oidc
+    assert oidc is not None
+    secret = Path(oidc.client_secret_path)
+    provider: dict[str, Any] = {
+        "idp_id": oidc.idp_id,
+        "idp_name": oidc.idp_name,
+        "issuer": oidc.issuer,
+        "client_id": oidc.client_id,
+        "client_secret_path": str(secret if secret.is_absolute() else settings.data_dir / secret),
+        "scopes": list(oidc.scopes),
+        "discover": oidc.discover,
+        "user_profile_method": oidc.user_profile_method,
+        "enable_registration": False,
+        "allow_existing_users": False,
+        "user_mapping_provider": {"config": {"subject_claim": oidc.subject_claim}},
+    }
+    for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):
+        if getattr(oidc, name) is not None:
+            provider[name] = getattr(oidc, name)
+    return provider
 
 
 def generate_base(settings: Settings) -> None:

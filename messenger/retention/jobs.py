@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from messenger.accounts.coverage_end import CoverageEnds
 from messenger.config import duration_ms
 from messenger.db.stores import chat_requests as chat_requests_store
 from messenger.desk.desk import build_desk
@@ -65,10 +66,17 @@ async def insurer_purge(ctx: JobContext) -> dict[str, Any]:
     return (await InsurerPurge(desk).run(ctx.now())).as_json()
 
 
+async def coverage_end(ctx: JobContext) -> dict[str, Any]:
+    """Warn patients before their coverage ends; on the date, end their access (resumable)."""
+    ends = CoverageEnds(ctx.settings, ctx.db, ctx.hs, ctx.admin_token)
+    return (await ends.run(ctx.now())).as_json()
+
+
 JOBS: dict[str, Job] = {
     "leave_prompts": leave_prompts,
     "abandoned_rooms": abandoned_rooms,
     "chat_request_expiry": chat_request_expiry,
     "desk_sla": desk_sla,
     "insurer_purge": insurer_purge,
+    "coverage_end": coverage_end,
 }

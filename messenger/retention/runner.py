@@ -14,10 +14,13 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from messenger.db.database import now_ms
 from messenger.db.stores import jobs as store
 from messenger.retention.context import JobContext
 from messenger.retention.jobs import JOBS
+from messenger.supervisor import pid_alive
 
 log = logging.getLogger(__name__)
 LEASE_MS = 120_000
@@ -44,10 +47,25 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def died_here(holder: str) -> bool:
+    """A holder on this host whose process is gone (crashed): its lease need not run out."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
+
+
 class JobRunner:
     def __init__(self, ctx: JobContext, holder: str | None = None) -> None:
         self.ctx = ctx
         self.holder = holder or holder_id()
+
+    async def _holder_died(self, conn: AsyncConnection, name: str) -> bool:
+        holder = (await store.all_runs(conn)).get(name)
+        if holder is None or holder.holder is None or not died_here(holder.holder):
+            return False
+        log.warning("job %s: its holder %s died; taking over its lock", name, holder.holder)
+        await store.release(conn, name, holder.holder)
+        return True
 
     async def run(self, name: str, as_of: int | None = None) -> JobOutcome:
         job = JOBS.get(name)
@@ -56,7 +74,10 @@ class JobRunner:
         ctx = self.ctx if as_of is None else replace(self.ctx, now=lambda: as_of)
         db = self.ctx.db
         async with db.transaction() as conn:
-            if not await store.claim(conn, name, self.holder, now_ms(), LEASE_MS):
+            taken = await store.claim(conn, name, self.holder, now_ms(), LEASE_MS)
+            if not taken and await self._holder_died(conn, name):
+                taken = await store.claim(conn, name, self.holder, now_ms(), LEASE_MS)
+            if not taken:
                 log.info("job %s runs elsewhere; not started here", name)
                 return JobOutcome(name, ran=False)
             await store.mark_started(conn, name, self.holder, now_ms())

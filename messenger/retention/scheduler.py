@@ -44,6 +44,7 @@ CONTEXT_ARG = "<JobContext>"
 def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
     hour, minute = config.retention.leave_prompts_at.split(":")
     purge_hour, purge_minute = config.desk.purge_at.split(":")
+    coverage_hour, coverage_minute = config.accounts.coverage_check_at.split(":")
     return {
         "leave_prompts": CronTrigger(hour=int(hour), minute=int(minute), timezone=BERLIN),
         "abandoned_rooms": IntervalTrigger(
@@ -58,6 +59,9 @@ def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
         ),
         "insurer_purge": CronTrigger(
             hour=int(purge_hour), minute=int(purge_minute), timezone=BERLIN
+        ),
+        "coverage_end": CronTrigger(
+            hour=int(coverage_hour), minute=int(coverage_minute), timezone=BERLIN
         ),
     }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from messenger.db.schema import accounts
+from messenger.db.schema import accounts, leave_prompts, leave_settings, notice_outbox
 from messenger.ids import Role, RoomID, UserID
 
 
@@ -21,6 +21,8 @@ class AccountRow:
     service_room_id: RoomID | None
     greeted_at: int | None
     created_at: int
+    email: str | None = None
+    ended_at: int | None = None
 
 
 def _row(row: sa.Row[tuple[object, ...]]) -> AccountRow:
@@ -34,6 +36,8 @@ def _row(row: sa.Row[tuple[object, ...]]) -> AccountRow:
         service_room_id=RoomID(m["service_room_id"]) if m["service_room_id"] else None,
         greeted_at=m["greeted_at"],
         created_at=m["created_at"],
+        email=m["email"],
+        ended_at=m["ended_at"],
     )
 
 
@@ -45,6 +49,8 @@ async def insert(
     display_name: str,
     kvnr_digest: str | None,
     created_at: int,
+    email: str | None = None,
+    idp_subject: str | None = None,
 ) -> None:
     await conn.execute(
         accounts.insert().values(
@@ -53,6 +59,40 @@ async def insert(
             display_name=display_name,
             kvnr_digest=kvnr_digest,
             created_at=created_at,
+            email=email,
+            idp_subject=idp_subject,
+        )
+    )
+
+
+async def update_person(
+    conn: AsyncConnection, user_id: str, name: str, email: str | None, idp_subject: str | None
+) -> None:
+    """Provisioning again: the name as given; e-mail and IdP subject where given."""
+    values: dict[str, str] = {"display_name": name}
+    values.update({k: v for k, v in (("email", email), ("idp_subject", idp_subject)) if v})
+    await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(**values))
+
+
+async def get_by_idp_subject(conn: AsyncConnection, subject: str) -> AccountRow | None:
+    row = (await conn.execute(accounts.select().where(accounts.c.idp_subject == subject))).first()
+    return _row(row) if row else None
+
+
+async def reduce_to_ended(conn: AsyncConnection, user_id: str, at: int) -> None:
+    """After a coverage end: the Matrix ID, role and end stay (the ID is never given again);
+    name, e-mail, KVNR, IdP subject and settings go."""
+    await conn.execute(
+        accounts.update().where(accounts.c.user_id == user_id).values(
+            display_name="", email=None, kvnr_digest=None, idp_subject=None, language=None,
+            ended_at=at,
+        )
+    )  # fmt: skip
+    await conn.execute(leave_settings.delete().where(leave_settings.c.user_id == user_id))
+    await conn.execute(leave_prompts.delete().where(leave_prompts.c.patient_id == user_id))
+    await conn.execute(
+        notice_outbox.delete().where(
+            notice_outbox.c.user_id == user_id, notice_outbox.c.sent_at.is_(None)
         )
     )
 
