@@ -407,6 +407,8 @@ class OidcSection(_Section):
     userinfo_endpoint: str | None = None
     jwks_uri: str | None = None
     user_profile_method: Literal["auto", "userinfo_endpoint"] = "auto"
+    # only for a test IdP on plain http: Synapse then skips its https/issuer checks
+    skip_verification: bool = False
     # keep password logins (bots use appservice logins either way); switch off in production
     password_login: bool = True
 

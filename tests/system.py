@@ -66,6 +66,7 @@ def messenger_cli(
 
 
 REMOTE_INSURER = "andere-kasse.example"
+SSO_CLIENT = "http://app.example/"
 
 
 class TimestampService:
@@ -144,6 +145,17 @@ def init_data_dir(
     config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
     config["desk"] = {"canned": {"eingang": "Vielen Dank, Ihre Unterlagen sind eingegangen."}}
+    # login through a test identity provider (tests/oidc_idp.py), started by the OIDC test
+    idp = f"http://127.0.0.1:{free_port()}"
+    secret = data_dir / "secrets" / "oidc_client_secret"
+    secret.write_text("test-client-secret")
+    config["oidc"] = {
+        "issuer": idp + "/", "client_id": "messenger", "client_secret_path": str(secret),
+        "scopes": ["profile"], "discover": False, "user_profile_method": "userinfo_endpoint",
+        "authorization_endpoint": idp + "/authorize", "token_endpoint": idp + "/token",
+        "userinfo_endpoint": idp + "/userinfo", "skip_verification": True,
+    }  # fmt: skip
+    config["homeserver"]["extra"]["sso"] = {"client_whitelist": [SSO_CLIENT]}
     config.update(overrides or {})
     path.write_text(yaml.safe_dump(config))
     return load_settings(data_dir)

@@ -180,6 +180,8 @@ def oidc_provider(settings: Settings) -> dict[str, Any]:
         "allow_existing_users": False,
         "user_mapping_provider": {"config": {"subject_claim": oidc.subject_claim}},
     }
+    if oidc.skip_verification:
+        provider["skip_verification"] = True
     for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):
         if getattr(oidc, name) is not None:
             provider[name] = getattr(oidc, name)
