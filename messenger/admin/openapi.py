@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from messenger import __version__
+from messenger.admin.openapi_accounts import account_paths
 
 PREFIX = "/_messenger/admin/v1"
 
@@ -62,6 +63,7 @@ def document() -> dict[str, Any]:
         },
         "security": [{"bearer": []}],
         "paths": {
+            **account_paths(PREFIX, errors),
             f"{PREFIX}/directory/search": {
                 "get": {
                     "summary": "Search the provider directory",

@@ -264,6 +264,7 @@ async def test_abandoned_and_never_used_rooms_are_deleted(system: System, e2e_us
         "chat_request_expiry",
         "desk_sla",
         "insurer_purge",
+        "coverage_end",
     }
     assert by_job["abandoned_rooms"]["runs"] >= 2 and by_job["leave_prompts"]["next_run"]
 
