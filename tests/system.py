@@ -118,6 +118,18 @@ async def json_request(
         return response.status, await response.json(content_type=None)
 
 
+async def admin_token(system: System) -> str:
+    """The admin token our CLI uses (Synapse's admin API), for tests that check Synapse."""
+    from messenger.bridge.admin_account import admin_token as token_of
+    from messenger.bridge.homeserver_client import HomeserverClient
+
+    cfg = system.settings.config
+    async with HomeserverClient(
+        system.hs_url, system.settings.secrets.as_token, cfg.appservice.id
+    ) as hs:
+        return await token_of(system.settings, hs)
+
+
 def init_data_dir(
     data_dir: Path, extra: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None
 ) -> Settings:

@@ -10,6 +10,7 @@ insurer until its purge) → done, with an audit entry.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,12 @@ from messenger.retention.calendar import BERLIN
 
 log = logging.getLogger(__name__)
 JOB = "coverage_end"
+# a sync that returns little beyond the rooms a user is in or invited to
+QUIET_SYNC = json.dumps({
+    "room": {"timeline": {"limit": 1}, "state": {"types": []}, "ephemeral": {"types": []},
+             "account_data": {"types": []}},
+    "presence": {"types": []}, "account_data": {"types": []},
+})  # fmt: skip
 LEAVE_REASONS = {"insurer-change": "Zugang beendet — Kassenwechsel", "other": "Zugang beendet"}
 
 
@@ -202,14 +209,18 @@ class CoverageEnds:
                 await accounts_store.reduce_to_ended(conn, user, now)
 
     async def _leave_rooms(self, user: UserID, reason: str) -> None:
+        """Leave every joined room and decline every open invitation, each with the reason
+        (Synapse's own deactivation would part them silently)."""
         token = await self._admin_token()
         joined = await self._hs.request(
             "GET", f"{ADMIN_V1}/users/{q(user)}/joined_rooms", token=token
         )
-        rooms = [RoomID(room) for room in joined.get("joined_rooms", [])]
-        if not rooms:
-            return
         async with self._hs.acting_as(token, user) as own:
+            synced = await self._hs.request(
+                "GET", f"{CLIENT_V3}/sync", params={"filter": QUIET_SYNC}, token=own
+            )
+            invited = list((synced.get("rooms") or {}).get("invite") or {})
+            rooms = [RoomID(room) for room in [*joined.get("joined_rooms", []), *invited]]
             for room in rooms:
                 try:
                     await self._hs.request("POST", f"{CLIENT_V3}/rooms/{q(room)}/leave",

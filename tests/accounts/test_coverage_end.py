@@ -17,7 +17,7 @@ from messenger.db.stores import coverage as coverage_store
 from messenger.db.stores import jobs as jobs_store
 from tests.accounts.people import admin_api, new_kvnr
 from tests.requests.test_lifecycle import membership, person, request_state
-from tests.system import System, messenger_cli
+from tests.system import System, admin_token, json_request, messenger_cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -117,7 +117,24 @@ async def test_warned_then_ended_on_the_date_and_resumed_after_a_crash(
     )
     assert status == 200 and any(e["sender"] == patient.user_id and e["type"] == "m.room.encrypted"
                                  for e in history["chunk"])  # fmt: skip
+    admin = await admin_token(system)
+    # (the request room has no local member left: Synapse keeps no current state for it)
+    for room in (patient.service_room, account["insurer_room_id"]):  # type: ignore[attr-defined]
+        status, state = await json_request(
+            "GET", f"{system.hs_url}/_synapse/admin/v1/rooms/{room}/state", admin
+        )
+        assert status == 200, (room, state)
+        mine = next((e for e in state["state"]
+                     if e["type"] == "m.room.member" and e["state_key"] == patient.user_id), None)  # fmt: skip
+        assert mine is not None, (room, [(e["type"], e.get("state_key")) for e in state["state"]])
+        assert mine["content"]["membership"] == "leave", room
+        assert mine["content"].get("reason") == "Zugang beendet — Kassenwechsel", room
+    status, devices = await json_request(
+        "GET", f"{system.hs_url}/_synapse/admin/v2/users/{patient.user_id}/devices", admin
+    )
+    assert status == 200 and devices["devices"] == []  # erased with the account
     await request_state(system, pending, "withdrawn")
+    await membership(system, pending, patient.user_id, "leave")
     await membership(system, pending, asked.user_id, "leave")  # the invite was rescinded
 
     shown = messenger_cli("accounts", "show", patient.user_id, "--data-dir", str(system.data_dir),

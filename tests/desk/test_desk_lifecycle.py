@@ -16,8 +16,7 @@ from messenger.retention.context import JobContext
 from messenger.retention.runner import JobRunner
 from tests.desk.desk_people import concern, patient, staff, ticket_room_of
 from tests.media import upload_encrypted
-from tests.retention.test_retention_system import admin_token
-from tests.system import System, json_request, messenger_cli
+from tests.system import System, admin_token, json_request, messenger_cli
 
 FIVE_YEARS_MS = 5 * 365 * 86_400_000
 

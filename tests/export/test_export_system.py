@@ -129,6 +129,20 @@ async def test_a_care_chat_is_exported_as_html_text_and_json_with_its_attachment
     assert "Frage zum Befund" not in text.split("Antwort auf eine Nachricht")[0]
     assert "Antwort auf eine Nachricht außerhalb dieses Exports" in text
     assert "nicht exportiert (Export ohne Anhänge)" in text and "Zeitraum:" in text
+    # a size limit keeps what fits (the newest first) and marks the rest
+    limited = tmp_path / "limited"
+    result = export(system, patient_account, "--room", chat.room, "--format", "json",
+                    "--max-size", "1KB", "--keys", str(keys), "--out", str(limited), "--json",
+                    MESSENGER_EXPORT_PASSPHRASE=PASSPHRASE)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["omitted_attachments"] == 1
+    [limited_folder] = limited.iterdir()
+    files = {m["eventId"]: m.get("attachment") for m in
+             json.loads((limited_folder / "chat.json").read_text())["messages"]}  # fmt: skip
+    assert (
+        files[chat.ids["pdf"]]["omitted"] == "size_limit" and files[chat.ids["pdf"]]["path"] is None
+    )
+    assert files[chat.ids["image"]]["path"].endswith("roentgen.png")
     earlier = tmp_path / "earlier"
     result = export(system, patient_account, "--room", chat.room, "--until", cut, "--format",
                     "json", "--keys", str(keys), "--out", str(earlier),
@@ -195,6 +209,7 @@ async def test_bad_credentials_keys_or_rooms_give_a_clear_error_and_write_nothin
     cases = [
         ((), {"MESSENGER_PASSWORD": "falsch", **ok}, "wrong user name or password"),
         ((), {"MESSENGER_EXPORT_PASSPHRASE": "falsch"}, "wrong passphrase"),
+        ((), {"MESSENGER_ACCESS_TOKEN": "abgelaufen", **ok}, "access token refused"),
         (("--room", "!unbekannt:nirgends"), ok, "not in the chat"),
         (("--room", "Praxis Unbekannt"), ok, "no chat called 'Praxis Unbekannt'"),
         (("--format", "pdf"), ok, "allowed are html, txt, json"),

@@ -25,7 +25,7 @@ from messenger.namespace import LEAVE_PROMPT_TYPE
 from tests.e2e_client import E2EUser
 from tests.media import upload_encrypted
 from tests.requests.test_lifecycle import membership, person
-from tests.system import System, TimestampService, json_request, messenger_cli
+from tests.system import System, TimestampService, admin_token, json_request, messenger_cli
 
 DAY_MS = 86_400_000
 REDACTED: dict[str, str] = {}  # event id -> ciphertext, from the first test for the last
@@ -299,17 +299,6 @@ async def test_deleted_attachment_in_the_service_room_is_deleted_from_the_media_
     while (await json_request("GET", media_url, token))[0] != 404:
         assert time.monotonic() < deadline, "media still there"
         await asyncio.sleep(0.3)
-
-
-async def admin_token(system: System) -> str:
-    from messenger.bridge.admin_account import admin_token as token_of
-    from messenger.bridge.homeserver_client import HomeserverClient
-
-    cfg = system.settings.config
-    async with HomeserverClient(
-        system.hs_url, system.settings.secrets.as_token, cfg.appservice.id
-    ) as hs:
-        return await token_of(system.settings, hs)
 
 
 async def test_redacted_ciphertext_is_gone_from_synapse_after_the_period(system: System) -> None:
