@@ -497,6 +497,14 @@ class Settings:
         return self.config.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'messenger.db'}"
 
     @property
+    def synapse_sqlite(self) -> Path | None:
+        """The embedded Synapse's SQLite file; None for an external Synapse or PostgreSQL."""
+        hs = self.config.homeserver
+        if hs.mode != "embedded" or "database" in hs.extra:
+            return None
+        return self.synapse_dir / "homeserver.db"
+
+    @property
     def synapse_dir(self) -> Path:
         return self.data_dir / "synapse"
 

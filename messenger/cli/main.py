@@ -31,6 +31,7 @@ from messenger.config import (
     load_config,
     parse_config,
 )
+from messenger.homeserver.sqlite_stats import analyze
 from messenger.logs import setup_logging
 from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
 
@@ -165,6 +166,8 @@ def up(data_dir: Path | None) -> None:
             raise click.ClickException(
                 f"already running (pid {previous['pid']}); see `messenger status`"
             )
+    if settings.synapse_sqlite is not None:  # planner statistics, before Synapse opens it
+        analyze(settings.synapse_sqlite)
     children = _children(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
 

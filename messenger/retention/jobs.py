@@ -12,6 +12,7 @@ from messenger.config import duration_ms
 from messenger.db.stores import chat_requests as chat_requests_store
 from messenger.desk.desk import build_desk
 from messenger.desk.sla_watch import SlaWatch
+from messenger.homeserver.sqlite_stats import analyze_in_background
 from messenger.requests.handler import ChatRequestHandler
 from messenger.retention.abandoned import AbandonedRooms
 from messenger.retention.context import JobContext
@@ -72,6 +73,15 @@ async def coverage_end(ctx: JobContext) -> dict[str, Any]:
     return (await ends.run(ctx.now())).as_json()
 
 
+async def homeserver_analyze(ctx: JobContext) -> dict[str, Any]:
+    """Refresh the query-planner statistics of the embedded Synapse's SQLite database."""
+    database = ctx.settings.synapse_sqlite
+    if database is None:
+        return {"skipped": "Synapse is external or on PostgreSQL"}
+    took = await analyze_in_background(database)
+    return {"seconds": round(took, 2) if took is not None else None}
+
+
 JOBS: dict[str, Job] = {
     "leave_prompts": leave_prompts,
     "abandoned_rooms": abandoned_rooms,
@@ -79,4 +89,5 @@ JOBS: dict[str, Job] = {
     "desk_sla": desk_sla,
     "insurer_purge": insurer_purge,
     "coverage_end": coverage_end,
+    "homeserver_analyze": homeserver_analyze,
 }

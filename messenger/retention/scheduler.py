@@ -63,6 +63,7 @@ def triggers(config: MessengerConfig) -> dict[str, BaseTrigger]:
         "coverage_end": CronTrigger(
             hour=int(coverage_hour), minute=int(coverage_minute), timezone=BERLIN
         ),
+        "homeserver_analyze": CronTrigger(hour=4, minute=30, timezone=BERLIN),
     }
 
 

@@ -28,6 +28,16 @@ class CareChat:
     cut_ms: int = 0  # between the first and the later messages, for --since
 
 
+async def chat_pair(
+    system: System, e2e_user: Any, patient_name: str, practice_name: str
+) -> tuple[dict[str, Any], E2EUser, E2EUser, str]:
+    """A patient's account and client, a listed practice's client, their care chat."""
+    patient_account = system.add_account("patient", patient_name)
+    practice_account = system.add_listed_practice(practice_name)
+    patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
+    return patient_account, patient, practice, await patient.open_chat_with(practice)
+
+
 async def _send(user: E2EUser, room: str, content: dict[str, Any]) -> str:
     return await user.send_event(room, "m.room.message", content)
 

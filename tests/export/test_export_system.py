@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from tests.export.export_chat import PDF, PNG, CareChat, converse
+from tests.export.export_chat import PDF, PNG, CareChat, chat_pair, converse
 from tests.key_backup import back_up_keys
 from tests.system import System, messenger_cli
 
@@ -55,10 +55,10 @@ class Page(HTMLParser):
 async def test_a_care_chat_is_exported_as_html_text_and_json_with_its_attachments(
     system: System, e2e_user: Any, tmp_path: Path
 ) -> None:
-    patient_account = system.add_account("patient", "Erika Export")
-    practice_account = system.add_listed_practice("Praxis Dr. Export")
-    patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    chat = CareChat(await patient.open_chat_with(practice), patient, practice)
+    patient_account, patient, practice, room = await chat_pair(
+        system, e2e_user, "Erika Export", "Praxis Dr. Export"
+    )
+    chat = CareChat(room, patient, practice)
     await converse(system, chat)
     keys = tmp_path / "element-keys.txt"
     await patient.client.export_keys(str(keys), PASSPHRASE)
@@ -158,10 +158,9 @@ async def test_a_care_chat_is_exported_as_html_text_and_json_with_its_attachment
 async def test_the_key_backup_opens_a_chat_and_a_missing_key_is_counted_once(
     system: System, e2e_user: Any, tmp_path: Path
 ) -> None:
-    patient_account = system.add_account("patient", "Bernd Backup")
-    practice_account = system.add_listed_practice("Praxis Backup")
-    patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    room = await patient.open_chat_with(practice)
+    patient_account, patient, practice, room = await chat_pair(
+        system, e2e_user, "Bernd Backup", "Praxis Backup"
+    )
     await patient.send_text(room, "Nachricht eins")
     await practice.wait_for_message(room, "Nachricht eins")
     recovery_key = await back_up_keys(patient)  # kept in secret storage, as Element does
@@ -196,10 +195,9 @@ async def test_the_key_backup_opens_a_chat_and_a_missing_key_is_counted_once(
 async def test_bad_credentials_keys_or_rooms_give_a_clear_error_and_write_nothing(
     system: System, e2e_user: Any, tmp_path: Path
 ) -> None:
-    patient_account = system.add_account("patient", "Clara Fehler")
-    practice_account = system.add_listed_practice("Praxis Fehler")
-    patient, practice = await e2e_user(patient_account), await e2e_user(practice_account)
-    room = await patient.open_chat_with(practice)
+    patient_account, patient, _practice, room = await chat_pair(
+        system, e2e_user, "Clara Fehler", "Praxis Fehler"
+    )
     await patient.send_text(room, "Hallo")
     keys = tmp_path / "keys.txt"
     await patient.client.export_keys(str(keys), PASSPHRASE)

@@ -265,6 +265,7 @@ async def test_abandoned_and_never_used_rooms_are_deleted(system: System, e2e_us
         "desk_sla",
         "insurer_purge",
         "coverage_end",
+        "homeserver_analyze",
     }
     assert by_job["abandoned_rooms"]["runs"] >= 2 and by_job["leave_prompts"]["next_run"]
 
