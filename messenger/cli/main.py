@@ -31,7 +31,7 @@ from messenger.config import (
     load_config,
     parse_config,
 )
-from messenger.homeserver.sqlite_stats import analyze
+from messenger.homeserver.sqlite_stats import analyze, has_statistics
 from messenger.logs import setup_logging
 from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
 
@@ -166,8 +166,9 @@ def up(data_dir: Path | None) -> None:
             raise click.ClickException(
                 f"already running (pid {previous['pid']}); see `messenger status`"
             )
-    if settings.synapse_sqlite is not None:  # planner statistics, before Synapse opens it
-        analyze(settings.synapse_sqlite)
+    synapse_db = settings.synapse_sqlite
+    if synapse_db is not None and not has_statistics(synapse_db):  # once; then the daily job
+        analyze(synapse_db)
     children = _children(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
 
