@@ -84,6 +84,10 @@ async def choose(api: ClientApi, user_id: str, wanted: list[str], every: bool) -
     by_address = not every and all(ref[:1] in ("!", "#") for ref in wanted)
     chats = {} if by_address else {room: await describe(api, user_id, room) for room in joined}
     if every:
+        if not chats:
+            raise ExportError(
+                "--all: you are in no chat yet (invitations not accepted are not chats)"
+            )
         return list(chats.values())
     chosen: list[Chat] = []
     for ref in wanted:

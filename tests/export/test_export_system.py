@@ -220,6 +220,10 @@ async def test_bad_credentials_keys_or_rooms_give_a_clear_error_and_write_nothin
         assert result.returncode != 0, (extra, result.stdout)
         assert expected in result.stderr, (expected, result.stderr)
         assert list(out.parent.iterdir()) == [], extra  # no partial file, no staging folder
+    newcomer = system.add_account("patient", "Nora Neu")  # has joined nothing yet
+    nothing = export(system, newcomer, "--all", "--keys", str(keys), "--out", str(out), **ok)
+    assert nothing.returncode != 0 and "you are in no chat yet" in nothing.stderr
+    assert list(out.parent.iterdir()) == []
     no_keys = export(system, patient_account, "--room", room, "--out", str(out))
     assert no_keys.returncode != 0 and "no room keys" in no_keys.stderr
     out.write_bytes(b"schon da")
