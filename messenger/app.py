@@ -10,7 +10,6 @@ from typing import Any
 
 from aiohttp import web
 
-from messenger.accounts.coverage_end import CoverageEnds
 from messenger.accounts.handler import AccountHandler
 from messenger.admin.accounts_api import AccountsApi
 from messenger.admin.api import AdminApi
@@ -89,9 +88,7 @@ class App:
                 settings.secrets.admin_api_token,
                 self.directory,
                 self.requests,
-                AccountsApi(
-                    self.accounts, CoverageEnds(settings, self.db, self.hs, self._admin_token)
-                ),
+                AccountsApi(self.accounts, self.accounts.coverage_ends()),
             ),
             PolicyFacts(self.db, bots, cfg.chat_requests),
             self.thresholds,

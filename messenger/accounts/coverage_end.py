@@ -19,6 +19,7 @@ from typing import Any
 
 from messenger.accounts import coverage
 from messenger.accounts.coverage import CoverageInputError
+from messenger.accounts.handler import AccountInputError, find_person
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import ADMIN_V1, CLIENT_V3, HomeserverClient, q
 from messenger.config import Settings
@@ -30,7 +31,6 @@ from messenger.db.stores import jobs as jobs_store
 from messenger.db.stores.accounts import AccountRow
 from messenger.failpoints import reached
 from messenger.ids import Role, RoomID, UserID
-from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.requests.handler import ChatRequestHandler, RequestRefused
 from messenger.retention.calendar import BERLIN
 
@@ -78,16 +78,10 @@ class CoverageEnds:
     async def resolve(self, ref: str, field: str = "patient") -> AccountRow:
         """A patient by Matrix ID or KVNR."""
         async with self._db.reading() as conn:
-            if ref.startswith("@"):
-                account = await accounts_store.get(conn, ref)
-            else:
-                try:
-                    digest = kvnr_digest(parse_kvnr(ref), self._settings.secrets.kvnr_key.encode())
-                except InvalidKVNR as error:
-                    raise CoverageInputError(
-                        f"{field}: neither a Matrix ID nor a KVNR ({error})"
-                    ) from None
-                account = await accounts_store.get_by_kvnr_digest(conn, digest)
+            try:
+                account = await find_person(conn, ref, self._settings.secrets.kvnr_key)
+            except AccountInputError as error:
+                raise CoverageInputError(str(error).replace("ACCOUNT", field, 1)) from None
         if account is None:
             raise CoverageInputError(f"{field}: no account {ref}")
         if account.role is not Role.PATIENT:

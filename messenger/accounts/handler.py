@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.accounts.names import password as new_password
 from messenger.accounts.names import patient_localpart, slug
@@ -36,6 +37,26 @@ SERVICE_ROOM_ROLES = (Role.PATIENT, Role.PRACTICE)  # agents work through the de
 
 class AccountInputError(ValueError):
     """Bad input for an account; the message names the field and what is allowed."""
+
+
+def api_words(message: str) -> str:
+    """A message naming a CLI option ("--display-name: …") with the API's and CSV's field name
+    ("display_name: …")."""
+    head, sep, rest = message.partition(": ")
+    if sep and head.startswith("--"):
+        return head[2:].replace("-", "_") + ": " + rest
+    return message
+
+
+async def find_person(conn: AsyncConnection, who: str, kvnr_key: str) -> AccountRow | None:
+    """An account by Matrix ID (@…) or KVNR."""
+    if who.startswith("@"):
+        return await accounts_store.get(conn, who)
+    try:
+        digest = kvnr_digest(parse_kvnr(who), kvnr_key.encode())
+    except InvalidKVNR as error:
+        raise AccountInputError(f"ACCOUNT: a Matrix ID (@…) or a valid KVNR; {error}") from None
+    return await accounts_store.get_by_kvnr_digest(conn, digest)
 
 
 @dataclass(frozen=True)
@@ -321,13 +342,5 @@ class AccountHandler:
             return await accounts_store.list_accounts(conn, role)
 
     async def show(self, who: str) -> AccountRow | None:
-        async with self._db.transaction() as conn:
-            if who.startswith("@"):
-                return await accounts_store.get(conn, who)
-            try:
-                digest = kvnr_digest(parse_kvnr(who), self._settings.secrets.kvnr_key.encode())
-            except InvalidKVNR as error:
-                raise AccountInputError(
-                    f"ACCOUNT: a Matrix ID (@…) or a valid KVNR; {error}"
-                ) from None
-            return await accounts_store.get_by_kvnr_digest(conn, digest)
+        async with self._db.reading() as conn:
+            return await find_person(conn, who, self._settings.secrets.kvnr_key)

@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from messenger.accounts.handler import AccountHandler, AccountInputError
+from messenger.accounts.handler import AccountHandler, AccountInputError, api_words
 from messenger.ids import Role
 
 REQUIRED = ("kvnr", "display_name")
@@ -66,7 +66,6 @@ async def provision_row(handler: AccountHandler, row: PatientRow) -> dict[str, o
             idp_subject=row.idp_subject,
         )  # fmt: skip
     except AccountInputError as error:
-        reason = str(error).replace("--display-name", "display_name").replace("--", "")
-        return {**report, "result": "rejected", "reason": reason}
+        return {**report, "result": "rejected", "reason": api_words(str(error))}
     result = "created" if account.created else "existing"
     return {**report, "result": result, "user_id": account.user_id, "warning": account.warning}

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from messenger.accounts.coverage import CoverageInputError
 from messenger.accounts.coverage_end import CoverageEnds
-from messenger.accounts.handler import AccountHandler, AccountInputError
+from messenger.accounts.handler import AccountHandler, AccountInputError, api_words
 from messenger.db.database import now_ms
 from messenger.ids import Role
 
@@ -29,14 +29,6 @@ async def json_object(request: web.Request, example: str) -> dict[str, Any] | we
     if not isinstance(body, dict):
         return error(400, "M_BAD_JSON", f"the body must be a JSON object, e.g. {example}")
     return body
-
-
-def _field(message: str) -> str:
-    """Our CLI-shaped messages ("--kvnr: …") with the API's field names ("kvnr: …")."""
-    head, sep, rest = message.partition(": ")
-    if sep and head.startswith("--"):
-        return head[2:].replace("-", "_") + ": " + rest
-    return message
 
 
 class AccountsApi:
@@ -77,14 +69,14 @@ class AccountsApi:
                 email=body.get("email"), idp_subject=body.get("idp_subject"),
             )  # fmt: skip
         except AccountInputError as refused:
-            return error(400, "M_INVALID_PARAM", _field(str(refused)))
+            return error(400, "M_INVALID_PARAM", api_words(str(refused)))
         return web.json_response(account.as_json(), status=201 if account.created else 200)
 
     async def show(self, request: web.Request) -> web.Response:
         try:
             row = await self._accounts.show(request.match_info["ref"])
         except AccountInputError as refused:
-            return error(400, "M_INVALID_PARAM", _field(str(refused)))
+            return error(400, "M_INVALID_PARAM", api_words(str(refused)))
         if row is None:
             return error(404, "M_NOT_FOUND", "no such account")
         return web.json_response({
@@ -106,12 +98,12 @@ class AccountsApi:
                 request.match_info["ref"], body["on"], body.get("reason"), now_ms()
             )
         except CoverageInputError as refused:
-            return error(400, "M_INVALID_PARAM", _field(str(refused)))
+            return error(400, "M_INVALID_PARAM", api_words(str(refused)))
         return web.json_response(row.as_json())
 
     async def cancel_end(self, request: web.Request) -> web.Response:
         try:
             row = await self._coverage.cancel(request.match_info["ref"], now_ms())
         except CoverageInputError as refused:
-            return error(400, "M_INVALID_PARAM", _field(str(refused)))
+            return error(400, "M_INVALID_PARAM", api_words(str(refused)))
         return web.json_response(row.as_json())

@@ -19,9 +19,6 @@ AS_OF_HINT = "as_of: an ISO 8601 time with offset, e.g. 2026-12-01T08:00:00+01:0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-_error = error
-
-
 class AdminApi:
     def __init__(
         self, token: str, directory: ProviderDirectory, requests: ChatRequestHandler | None = None,
@@ -46,11 +43,9 @@ class AdminApi:
         async def check(request: web.Request) -> web.StreamResponse:
             header = request.headers.get("Authorization", "")
             if not header.startswith("Bearer "):
-                return _error(
-                    401, "M_MISSING_TOKEN", "send Authorization: Bearer <admin_api_token>"
-                )
+                return error(401, "M_MISSING_TOKEN", "send Authorization: Bearer <admin_api_token>")
             if not hmac.compare_digest(header[7:].strip().encode(), self._token):
-                return _error(403, "M_FORBIDDEN", "wrong admin API token")
+                return error(403, "M_FORBIDDEN", "wrong admin API token")
             return await handler(request)
 
         return check
@@ -75,8 +70,8 @@ class AdminApi:
                 offset=offset,
                 include_hidden=show_all == "true",
             )
-        except QueryError as error:
-            return _error(400, "M_INVALID_PARAM", str(error))
+        except QueryError as refused:
+            return error(400, "M_INVALID_PARAM", str(refused))
         rows = await self._directory.search(query)
         return web.json_response({"results": [row_json(row) for row in rows], "count": len(rows)})
 
@@ -95,7 +90,7 @@ class AdminApi:
                 if moment.tzinfo is None:
                     raise ValueError("no offset")
             except ValueError:
-                return _error(400, "M_INVALID_PARAM", AS_OF_HINT)
+                return error(400, "M_INVALID_PARAM", AS_OF_HINT)
             now = int(moment.timestamp() * 1000)
         result = await self._requests.expire_due(now)
         return web.json_response(

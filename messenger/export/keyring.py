@@ -41,12 +41,6 @@ class KeyRing:
     def __init__(self) -> None:
         self._sessions: dict[tuple[str, str], vodozemac.InboundGroupSession] = {}
 
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def rooms(self) -> set[str]:
-        return {room for room, _ in self._sessions}
-
     def add(self, room_id: str, session_id: str | None, exported: dict[str, Any]) -> bool:
         """One session as in a key export / decrypted backup entry; False if unusable."""
         if exported.get("algorithm", MEGOLM) != MEGOLM or not exported.get("session_key"):

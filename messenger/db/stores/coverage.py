@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.schema import coverage_ends
@@ -65,8 +64,3 @@ async def active(conn: AsyncConnection, limit: int = 500) -> list[CoverageEndRow
         .where(coverage_ends.c.cancelled_at.is_(None), coverage_ends.c.step != "done")
         .order_by(coverage_ends.c.end_on, coverage_ends.c.user_id).limit(limit)
     ))  # fmt: skip
-
-
-async def count_done(conn: AsyncConnection) -> int:
-    query = sa.select(sa.func.count()).where(coverage_ends.c.step == "done")
-    return int((await conn.execute(query.select_from(coverage_ends))).scalar_one())

@@ -7,7 +7,17 @@ from messenger.export.render.view import ChatInfo
 from messenger.export.texts import counted, timestamp, undecryptable_summary, word
 
 
-def header_lines(info: ChatInfo) -> list[str]:
+def header_lines(info: ChatInfo) -> list[tuple[str, bool]]:
+    """The header, each line with whether it warns (messages that could not be decrypted)."""
+    warning = _warning(info)
+    return [(line, line == warning) for line in _header(info)]
+
+
+def _warning(info: ChatInfo) -> str | None:
+    return undecryptable_summary(info.undecryptable, info.language) if info.undecryptable else None
+
+
+def _header(info: ChatInfo) -> list[str]:
     language = info.language
     who = info.exported_by
     if info.exporter_name:
@@ -20,8 +30,9 @@ def header_lines(info: ChatInfo) -> list[str]:
         until = info.until.strftime("%d.%m.%Y") if info.until else word("period_now", language)
         lines.append(word("period", language, since=since, until=until))
     lines.append(counted("messages", info.messages, language))
-    if info.undecryptable:
-        lines.append(undecryptable_summary(info.undecryptable, language))
+    warning = _warning(info)
+    if warning is not None:
+        lines.append(warning)
     if info.omitted:
         lines.append(counted("omitted", info.omitted, language))
     lines.append(word("confidential", language))

@@ -64,9 +64,8 @@ class HtmlWriter:
                   f'<meta name="viewport" content="width=device-width">'
                   f"<title>{title}</title><style>{_STYLE}</style></head><body>\n"
                   f"<header><h1>{title}</h1>")  # fmt: skip
-        for number, line in enumerate(header_lines(info)):
-            warn = ' class="warn"' if "entschl" in line or "decrypt" in line else ""
-            out.write(f"<p{warn}>{escape(line)}</p>" if number else f"<p>{escape(line)}</p>")
+        for line, warns in header_lines(info):
+            out.write(f'<p class="warn">{escape(line)}</p>' if warns else f"<p>{escape(line)}</p>")
         out.write("</header>\n")
         self._nav()
 

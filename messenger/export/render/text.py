@@ -24,7 +24,7 @@ class TextWriter:
         self._language = info.language
         self._out = self._path.open("w", encoding="utf-8")
         self._out.write(f"{word('title', info.language)}: {info.name}\n")
-        for line in header_lines(info):
+        for line, _warns in header_lines(info):
             self._out.write(line + "\n")
 
     def message(self, shown: Shown) -> None:
