@@ -1,13 +1,15 @@
 """Benchmark: what the policy module adds to an invite, module on vs. off, in one run.
 
 Starts a real Synapse + `messenger serve` twice: once as configured (policy module loaded), once
-with `homeserver.extra: {modules: []}` (no module). In each, patients (100 invites each, the
-highest open-request limit) create N encrypted rooms and invite a different listed practice
-into each (directory entries imported beforehand), one invite at a time. Reported:
+with `homeserver.extra: {modules: []}` (no module). In each, 100 listed practices (accounts of
+ours, as `accounts add` makes them, with directory entries) and N/100 patients; each patient
+creates 100 encrypted rooms and invites a different practice into each (so every practice gets
+N/100 requests, one per patient), one invite at a time. Reported:
 - invite round trip p50/p99 (POST /rooms/{id}/invite) with and without the module, and the
   difference (what a client feels);
-- the module's own decision time p50/p99 (facts from the appservice + rules), from its status
-  resource, which is the latency the module adds inside Synapse.
+- the module's own decision time p50/p99 (facts from its memory, kept current by the
+  policy-change log, + rules), from its status resource, which is the latency the module adds
+  inside Synapse, and how many decisions had to fetch facts from the appservice.
 
 Run: .venv/bin/python -m bench.policy_invite [--invites 1000] [--write]
 """
@@ -30,6 +32,10 @@ from urllib.parse import quote
 import aiohttp
 
 from bench.record import record
+from messenger.accounts.handler import AccountHandler
+from messenger.bridge.homeserver_client import HomeserverClient
+from messenger.db.database import Database
+from messenger.ids import Role
 from messenger.policy.paths import STATUS_PATH
 from tests.system import System, messenger_cli
 
@@ -41,6 +47,29 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def _practice_accounts(system: System, count: int) -> None:
+    """The listed practices as accounts of ours (as `accounts add --role practice` makes them),
+    eight registrations at a time."""
+    settings = system.settings
+    cfg = settings.config
+    hs = HomeserverClient(cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id)
+    db = Database(settings.database_url)
+    handler = AccountHandler(settings, db, hs)
+    gate = asyncio.Semaphore(8)
+
+    async def one(n: int) -> None:
+        async with gate:
+            await handler.add(
+                role=Role.PRACTICE, display_name=f"Praxis Bench {n}", username=f"bench-praxis-{n}"
+            )
+
+    try:
+        await asyncio.gather(*(one(n) for n in range(count)))
+    finally:
+        await hs.close()
+        await db.close()
+
+
 async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
     data = base / ("on" if module else "off")
     system = System(
@@ -49,16 +78,18 @@ async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
         overrides={"chat_requests": {"max_open_per_patient": 100, "max_per_day": 1000}},
     )
     server = system.settings.config.homeserver.server_name
+    practices = min(invites, PER_PATIENT)
     rows = ["id,matrix_id,name,specialty,street,postcode,city"]
     rows += [
         f"b{n},@bench-praxis-{n}:{server},Praxis Bench {n},Allgemeinmedizin,Weg {n},10115,Berlin"
-        for n in range(invites)
+        for n in range(practices)
     ]
     listing = data / "bench.csv"
     listing.write_text("\n".join(rows) + "\n")
     messenger_cli("directory", "import", str(listing), "--data-dir", str(data))
     await system.start()
     try:
+        await _practice_accounts(system, practices)
         async with aiohttp.ClientSession() as session:
             tokens = []
             for k in range(-(-invites // PER_PATIENT)):  # open-request limit: 100 per patient
@@ -80,7 +111,7 @@ async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
                 started = time.perf_counter()
                 answer = await session.post(
                     system.hs_url + f"/_matrix/client/v3/rooms/{quote(room)}/invite",
-                    json={"user_id": f"@bench-praxis-{n}:{server}"},
+                    json={"user_id": f"@bench-praxis-{n % PER_PATIENT}:{server}"},
                     headers=headers,
                 )
                 times.append(time.perf_counter() - started)
@@ -91,7 +122,9 @@ async def _run(module: bool, invites: int, base: Path) -> dict[str, Any]:
             decisions: dict[str, Any] = {}
             if module:
                 status = await session.get(system.hs_url + STATUS_PATH)
-                decisions = (await status.json())["invite_decisions"]
+                body = await status.json()
+                decisions = {**body["invite_decisions"], "fetches": body["facts"]["fetches"],
+                             "permissions": body["permission_reads"]}  # fmt: skip
         return {
             "p50": _quantile(times, 0.5) * 1000,
             "p99": _quantile(times, 0.99) * 1000,
@@ -116,6 +149,7 @@ async def main() -> None:
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(base, ignore_errors=True)
     d = on["decisions"]
+    perm = d.get("permissions", {})
     table = "\n".join(
         [
             f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
@@ -130,8 +164,15 @@ async def main() -> None:
             f"| {on['refused']} |",
             f"| difference (on − off) | {on['p50'] - off['p50']:.2f} | "
             f"{on['p99'] - off['p99']:.2f} | {on['mean'] - off['mean']:.2f} | |",
-            f"| module decision (inside Synapse) | {d.get('p50_ms', 0):.2f} | "
-            f"{d.get('p99_ms', 0):.2f} | | |",
+            f"| module decision (inside Synapse) | {d.get('p50_ms', 0):.3f} | "
+            f"{d.get('p99_ms', 0):.3f} | | |",
+            f"| of which: reading the invitee's permission settings from Synapse | "
+            f"{perm.get('p50_ms', 0):.3f} | {perm.get('p99_ms', 0):.3f} | | "
+            f"{perm.get('count', 0)} reads |",
+            "",
+            f"Decisions counted inside Synapse: {d.get('count', 0)} (max "
+            f"{d.get('max_ms', 0):.3f} ms); facts fetched from the appservice because the "
+            f"module's memory did not hold them: {d.get('fetches', 0)}.",
         ]
     )
     print(table)

@@ -259,6 +259,31 @@ class System:
         self.synapse.stop()
         await self.db.close()
 
+    async def policy_status(self) -> dict[str, Any]:
+        """What our Synapse module reports (rules, decisions, the facts it follows)."""
+        from messenger.policy.paths import STATUS_PATH
+
+        status, body = await json_request("GET", self.hs_url + STATUS_PATH, "")
+        assert status == 200, body
+        return dict(body)
+
+    async def policy_caught_up(self, timeout: float = 30) -> dict[str, Any]:
+        """Wait until the module follows the policy-change log up to what the database holds
+        now (every change committed so far is in its memory); returns its status."""
+        from messenger.db.stores import policy_changes
+
+        async with self.db.reading() as conn:
+            tick, _pruned = await policy_changes.clock(conn)
+
+        async def caught_up() -> dict[str, Any]:
+            while True:
+                status = await self.policy_status()
+                if status["facts"]["following"] and status["facts"]["tick"] >= tick:
+                    return status
+                await asyncio.sleep(0.05)
+
+        return await asyncio.wait_for(caught_up(), timeout)
+
     def add_account(self, role: str, name: str, *extra: str) -> dict[str, Any]:
         result = messenger_cli(
             "accounts",

@@ -21,12 +21,14 @@ from messenger.directory.query import QueryError
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import UserID
 from messenger.policy.paths import (
-    INVITE_FACTS_PATH,
+    CHANGES_PATH,
     LEAVE_THRESHOLD_PATH,
+    PERMISSIONS_PATH,
     POLICY_PREFIX,
-    ROLES_PATH,
+    RECORDS_PATH,
     VISIBLE_PATH,
 )
+from messenger.policy.permissions import PERMISSION_TYPES
 from messenger.requests.facts import PolicyFacts
 from messenger.retention.thresholds import LeaveThresholds
 from messenger.rooms.envelope import envelope_of
@@ -74,8 +76,9 @@ class TransactionServer:
         app.router.add_get("/_messenger/health", self.health)
         app.router.add_get(VISIBLE_PATH, self.visible_practices)
         if self._facts is not None:
-            app.router.add_post(INVITE_FACTS_PATH, self.invite_facts)
-            app.router.add_post(ROLES_PATH, self.roles)
+            app.router.add_post(RECORDS_PATH, self.policy_records)
+            app.router.add_get(CHANGES_PATH, self.policy_changes)
+            app.router.add_post(PERMISSIONS_PATH, self.invite_permissions)
         if self._thresholds is not None:
             app.router.add_post(LEAVE_THRESHOLD_PATH, self.leave_threshold)
         if self._admin is not None:
@@ -164,18 +167,8 @@ class TransactionServer:
             return matrix_error(400, "M_BAD_JSON", "The body must be a JSON object")
         return body
 
-    async def invite_facts(self, request: web.Request) -> web.Response:
-        """For our Synapse module (hs_token): what it needs to decide an invite."""
-        body = await self._json_object(request)
-        if isinstance(body, web.Response):
-            return body
-        inviter, invitee = body.get("inviter"), body.get("invitee")
-        if not isinstance(inviter, str) or not isinstance(invitee, str):
-            return matrix_error(400, "M_BAD_JSON", "inviter and invitee: Matrix user IDs")
-        assert self._facts is not None
-        return web.json_response(await self._facts.invite(inviter, invitee))
-
-    async def roles(self, request: web.Request) -> web.Response:
+    async def policy_records(self, request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): the policy records of users it has not seen."""
         body = await self._json_object(request)
         if isinstance(body, web.Response):
             return body
@@ -183,7 +176,36 @@ class TransactionServer:
         if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
             return matrix_error(400, "M_BAD_JSON", "users: a list of Matrix user IDs")
         assert self._facts is not None
-        return web.json_response({"roles": await self._facts.roles(users)})
+        return web.json_response(await self._facts.records(users))
+
+    async def policy_changes(self, request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): the records changed after tick `since` (long
+        poll: waits up to `wait_ms` for a change)."""
+        try:
+            since = int(request.query.get("since", "-1"))
+            wait_ms = int(request.query.get("wait_ms", "0"))
+        except ValueError:
+            return matrix_error(400, "M_INVALID_PARAM", "since and wait_ms: whole numbers")
+        assert self._facts is not None
+        return web.json_response(await self._facts.changes(since, wait_ms / 1000))
+
+    async def invite_permissions(self, request: web.Request) -> web.Response:
+        """For our Synapse module (hs_token): a user's invite permission settings."""
+        body = await self._json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        user, kind, content = body.get("user_id"), body.get("type"), body.get("content")
+        if not isinstance(user, str) or not user.startswith("@"):
+            return matrix_error(400, "M_BAD_JSON", "user_id: a Matrix user ID")
+        if kind not in PERMISSION_TYPES:
+            return matrix_error(400, "M_BAD_JSON", f"type: one of {', '.join(PERMISSION_TYPES)}")
+        if content is not None and not isinstance(content, dict):
+            return matrix_error(400, "M_BAD_JSON", "content: a JSON object or null")
+        if not isinstance(body.get("backfill", False), bool):
+            return matrix_error(400, "M_BAD_JSON", "backfill: true or false")
+        assert self._facts is not None
+        stored = await self._facts.permissions(user, kind, content, body.get("backfill", False))
+        return web.json_response({"stored": stored})
 
     async def leave_threshold(self, request: web.Request) -> web.Response:
         """For our Synapse module (hs_token): a client changed a leave-prompt threshold."""

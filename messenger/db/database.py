@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +13,9 @@ from sqlalchemy.sql.schema import Table
 
 from messenger.db.engine import READ_ONLY, make_engine
 from messenger.db.migrate import migrate
+
+BEFORE_COMMIT = "before_commit"
+NOTED_PREFIX = "noted_"  # what stores collect for their BEFORE_COMMIT hooks
 
 
 def now_ms() -> int:
@@ -29,6 +32,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine = make_engine(url)
+        # called after a commit that ran BEFORE_COMMIT hooks (in this process)
+        self.after_hooked_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -39,8 +44,21 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write scope. Stores may leave work for its end in `connection.info[BEFORE_COMMIT]`
+        (a name -> coroutine function map): it runs last, inside the transaction."""
         async with self.engine.begin() as connection:
-            yield connection
+            try:
+                yield connection
+                hooks = connection.info.pop(BEFORE_COMMIT, {})
+                for hook in hooks.values():
+                    await hook(connection)
+            finally:  # info lives with the pooled connection: nothing may leak to the next use
+                connection.info.pop(BEFORE_COMMIT, None)
+                for key in [k for k in connection.info if k.startswith(NOTED_PREFIX)]:
+                    del connection.info[key]
+        if hooks:
+            for listener in self.after_hooked_commit:
+                listener()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:

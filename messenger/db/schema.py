@@ -346,3 +346,32 @@ desk_seen = sa.Table(  # patients' events the desk has handled (a replay after a
     sa.Column("event_id", sa.String(255), primary_key=True),
     sa.Column("at", sa.BigInteger, nullable=False, index=True),
 )
+
+# users whose policy facts (role, requests, grants, shared rooms) changed, in commit order: the
+# Synapse module follows this log (see db/stores/policy_changes.py)
+policy_clock = sa.Table(
+    "policy_clock",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("pruned_through", sa.BigInteger, nullable=False),
+)
+
+policy_changes = sa.Table(
+    "policy_changes",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("at", sa.BigInteger, nullable=False, index=True),
+)
+
+# users' invite permission settings (TI-M account data), as the module passed them on; the
+# module reads Synapse's account data itself for a user without a row here
+invite_permissions = sa.Table(
+    "invite_permissions",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("type", sa.String(128), primary_key=True),
+    sa.Column("content", sa.Text, nullable=True),  # JSON; NULL: the user has none
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)

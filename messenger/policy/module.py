@@ -24,6 +24,7 @@ from messenger.policy.facts import FactsSource
 from messenger.policy.paths import REFRESH_PATH, STATUS_PATH, VISIBLE_PATH
 from messenger.policy.permissions import (
     EPA_TYPE,
+    PERMISSION_TYPES,
     PRO_TYPE,
     PermissionConfig,
     PermissionConfigError,
@@ -81,6 +82,13 @@ class _StatusResource(DirectServeJsonResource):
             "rules": list(RULES),
             "visible_practices": len(self._module.visible),
             "invite_decisions": self._module.decisions.summary(),
+            "permission_reads": self._module.permission_reads.summary(),
+            "facts": {
+                "following": self._module.facts.following,
+                "tick": self._module.facts.tick,
+                "held": len(self._module.facts),
+                "fetches": self._module.facts.fetches,
+            },
         }
 
 
@@ -94,7 +102,7 @@ class _RefreshResource(DirectServeJsonResource):
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if not hmac.compare_digest(token.encode(), self._module.config.as_token.encode()):
             return 403, {"errcode": "M_FORBIDDEN", "error": "wrong token"}
-        count = await self._module.refresh(forget_roles=True)
+        count = await self._module.refresh()
         return 200, {"visible_practices": count}
 
 
@@ -103,8 +111,13 @@ class PolicyModule:
         self.config = config
         self._api = api
         self.visible: frozenset[str] = frozenset()
-        self.facts = FactsSource(api.http_client, config.appservice_url, config.hs_token)
+        self.facts = FactsSource(
+            api.http_client, config.appservice_url, config.hs_token, sleep=api.sleep,
+            on_connected=self.refresh,  # the appservice is (back) up: its visible set too
+        )  # fmt: skip
         self.decisions = DecisionTimes()
+        self.permission_reads = DecisionTimes()  # the part of a decision spent on account data
+        self._permission_changes: dict[tuple[str, str], int] = {}  # (user, type) -> generation
         # pairs just checked by on_create_room: Synapse asks user_may_invite again for the same
         # invite moments later; that second question is answered without a second facts fetch
         self._checked_at_creation: dict[tuple[str, str], float] = {}
@@ -122,14 +135,16 @@ class PolicyModule:
         # the looping call first fires after a full interval: fetch once right away as well
         api.delayed_background_call(0, self.refresh, desc="messenger directory first refresh")
         api.looping_background_call(
-            self.refresh, REFRESH_EVERY_MS, desc="messenger directory refresh"
-        )
+            self.refresh, REFRESH_EVERY_MS, desc="messenger directory refresh",
+            run_on_all_instances=True,  # every worker that decides needs the set
+        )  # fmt: skip
+        api.delayed_background_call(0, self.facts.follow, desc="messenger policy facts")
         log.info("messenger policy module loaded with %d rules", len(RULES))
 
-    async def refresh(self, forget_roles: bool = False) -> int:
-        """Fetch the visible practices; on failure keep the set we had. On a pushed refresh
-        (something changed) cached roles are forgotten too, so a changed account is seen at
-        once; otherwise they live their minute (ROLE_TTL_S)."""
+    async def refresh(self) -> int:
+        """Fetch the visible practices; on failure keep the set we had. The held records of
+        users who became visible or stopped being visible are dropped (a practice known only
+        from the directory may have gone, or come)."""
         try:
             body = await self._api.http_client.get_json(
                 self.config.appservice_url.rstrip("/") + VISIBLE_PATH,
@@ -140,9 +155,14 @@ class PolicyModule:
             return len(self.visible)
         ids = body.get("matrix_ids") if isinstance(body, dict) else None
         if isinstance(ids, list):
-            self.visible = frozenset(str(i) for i in ids)
-        if forget_roles:
-            self.facts.forget()
+            visible = frozenset(str(i) for i in ids)
+            for user in self.visible - visible:
+                self.facts.drop(user)
+            for user in visible - self.visible:  # a record may say "not a practice" (yet)
+                held = self.facts.held(user)
+                if held is not None and held.role != "practice":
+                    self.facts.drop(user)
+            self.visible = visible
         return len(self.visible)
 
     # --- classification -------------------------------------------------------------------
@@ -156,18 +176,31 @@ class PolicyModule:
 
     async def _permissions(self, invitee: str, kind: Kind) -> PermissionConfig | None:
         """The invitee's own invite settings (local users only); malformed ones count as
-        absent, so a broken client cannot lock a user out."""
+        absent, so a broken client cannot lock a user out. From the invitee's record where
+        the appservice knows them; else read from Synapse (and passed on for next time)."""
         if not self._api.is_mine(invitee) or kind not in (Kind.INSURED, Kind.PRACTICE):
             return None
         pro = kind is Kind.PRACTICE
-        stored = await self._api.account_data_manager.get_global(
-            invitee, PRO_TYPE if pro else EPA_TYPE
-        )
+        kind_type = PRO_TYPE if pro else EPA_TYPE
+        record = await self.facts.record(invitee)
+        if record is not None and kind_type in record.permissions:
+            stored: Any = record.permissions[kind_type]
+        else:
+            started = time.perf_counter()
+            stored = await self._api.account_data_manager.get_global(invitee, kind_type)
+            self.permission_reads.add(time.perf_counter() - started)
+            stored = thaw(stored) if stored is not None else None
+            self._api.run_as_background_process(
+                "messenger permissions backfill", self._backfill, invitee, kind_type, stored
+            )
         try:
             return parse_permissions(stored, pro=pro)
         except PermissionConfigError as error:
             log.warning("ignoring malformed invite permissions of %s: %s", invitee, error)
             return None
+
+    async def _backfill(self, user: str, kind_type: str, content: Any) -> None:
+        await self.facts.report_permissions(user, kind_type, content, backfill=True)
 
     def _refuse(self, refusal: Refusal) -> NoReturn:
         raise SynapseError(
@@ -183,7 +216,7 @@ class PolicyModule:
             return
         started = time.perf_counter()
         try:
-            facts = await self.facts.invite(inviter, invitee)
+            facts = await self.facts.invite(inviter, invitee, self.visible)
             if facts is None:
                 facts = self._fallback_facts(inviter, invitee)
             inviter_kind = self._kind(inviter, facts.inviter_role)
@@ -202,10 +235,12 @@ class PolicyModule:
         """The appservice did not answer. Without its facts we cannot tell whether the inviter
         is an insured person (or may reach the invitee), so unless we know the inviter is not
         insured, the invite is refused - closed, with a message saying why."""
-        known, role = self.facts.cached_role(inviter)
+        known, role = self.facts.cached_role(inviter, self.visible)
         if not known or self._kind(inviter, role) is Kind.INSURED:
             self._refuse(Refusal("facts-unavailable"))
-        return InviteFacts(inviter_role=role, invitee_role=self.facts.cached_role(invitee)[1])
+        return InviteFacts(
+            inviter_role=role, invitee_role=self.facts.cached_role(invitee, self.visible)[1]
+        )
 
     async def user_may_invite(
         self, inviter: str, invitee: str, room_id: str
@@ -247,7 +282,7 @@ class PolicyModule:
     async def _mark_care_chat(self, creator: str, invitee: str, config: dict[str, Any]) -> None:
         """A chat between an insured person and a practice is a care chat: marked as such and,
         unless the creator chose a topic, titled with the emergency hint both sides see."""
-        roles = await self.facts.roles([creator, invitee])
+        roles = await self.facts.roles([creator, invitee], self.visible)
         if roles is None:
             return
         kinds = {self._kind(creator, roles.get(creator)), self._kind(invitee, roles.get(invitee))}
@@ -307,9 +342,9 @@ class PolicyModule:
             and key[1] != joiner
             and member.content.get("membership") in ("join", "invite")
         ]
-        roles = await self.facts.roles([joiner, *others])
+        roles = await self.facts.roles([joiner, *others], self.visible)
         if roles is None:  # only an insured joiner can break the rule: let known others in
-            known, role = self.facts.cached_role(joiner)
+            known, role = self.facts.cached_role(joiner, self.visible)
             if known and self._kind(joiner, role) is not Kind.INSURED:
                 return None
             return Refusal("facts-unavailable")
@@ -324,11 +359,42 @@ class PolicyModule:
     ) -> None:
         """A patient's leave-prompt threshold set by any client goes to the appservice, which
         keeps the copy its daily job reads (and tells the patient if the value is invalid)."""
-        if room_id is not None or account_data_type != LEAVE_PROMPT_TYPE:
+        if room_id is not None or not self._api.is_mine(user_id):
             return
-        if not self._api.is_mine(user_id):
+        if account_data_type in PERMISSION_TYPES:
+            await self._permissions_changed(user_id, account_data_type, thaw(content))
+        elif account_data_type == LEAVE_PROMPT_TYPE:
+            await self.facts.leave_threshold(user_id, thaw(content))
+
+    async def _permissions_changed(self, user: str, kind_type: str, content: Any) -> None:
+        """Invite settings changed (only the instance that stores account data hears it): to
+        the appservice, whose change log takes them to every instance. If that fails, retried
+        in the background (unless a newer change came); if it never gets through, the record
+        keeps the old settings - logged as an error."""
+        value = content if isinstance(content, dict) and content else None
+        key = (user, kind_type)
+        self._permission_changes[key] = generation = self._permission_changes.get(key, 0) + 1
+        if await self.facts.report_permissions(user, kind_type, value, backfill=False):
+            if self._permission_changes.get(key) == generation:
+                del self._permission_changes[key]
             return
-        await self.facts.leave_threshold(user_id, thaw(content))
+        self._api.run_as_background_process(
+            "messenger permissions retry", self._retry_permissions, key, generation, value
+        )
+
+    async def _retry_permissions(
+        self, key: tuple[str, str], generation: int, value: dict[str, Any] | None
+    ) -> None:
+        for pause in (1.0, 5.0, 30.0, 120.0):
+            await self._api.sleep(pause)
+            if self._permission_changes.get(key) != generation:
+                return  # a newer change is on its way
+            if await self.facts.report_permissions(*key, value, backfill=False):
+                if self._permission_changes.get(key) == generation:
+                    del self._permission_changes[key]
+                return
+        log.error("invite permissions of %s could not be passed on; invites to this user may "
+                  "be decided with the previous settings", key[0])  # fmt: skip
 
     # --- user directory -------------------------------------------------------------------
     async def check_username_for_spam(self, user_profile: UserProfile, requester_id: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 EPA_TYPE = "de.gematik.tim.account.permissionconfig.epa.v1"
 PRO_TYPE = "de.gematik.tim.account.permissionconfig.pro.v1"
+PERMISSION_TYPES = (EPA_TYPE, PRO_TYPE)
 ALLOW_ALL = "allow all"
 BLOCK_ALL = "block all"
 INSURED_GROUP = "isInsuredPerson"

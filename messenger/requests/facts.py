@@ -1,10 +1,18 @@
-"""Handler: the facts our Synapse module asks for before it decides an invite or a join.
+"""Handler: the facts our Synapse module decides invites and joins with.
 
+The module keeps a record per user in memory (policy/records.py) and follows the policy-change
+log (db/stores/policy_changes.py) to keep them current: `changes` answers with the records of
+everybody who changed since the module's last tick, waiting up to a few seconds for a change
+(long poll); `records` answers for users the module has not seen yet. Each answer carries
+`as_of`, the newest tick when it was read: a record never replaces one read at a later tick.
 Roles as `accounts/roles.py` defines them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,58 +21,94 @@ from messenger.accounts.roles import role_of
 from messenger.config import ChatRequestsSection
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import chat_requests as store
-from messenger.db.stores import directory as directory_store
+from messenger.db.stores import invite_permissions, policy_changes
 from messenger.ids import Role
 from messenger.namespace import BotNamespace
+from messenger.policy.records import DAY_MS, Limits, UserFacts
 
 MAX_USERS = 1000
+MAX_WAIT_S = 30.0
+POLL_S = 0.05  # how often a waiting long poll looks for new changes (other processes write too)
 
 
 class PolicyFacts:
     def __init__(self, db: Database, bots: BotNamespace, limits: ChatRequestsSection) -> None:
         self._db = db
         self._bots = bots
-        self._limits = limits
+        self._limits = Limits(limits.max_open_per_patient, limits.max_per_day)
+        self._waiting: set[asyncio.Event] = set()  # long polls, woken by this process's writes
+        db.after_hooked_commit.append(self._wake)
 
-    async def _role(self, conn: AsyncConnection, user: str) -> str | None:
-        return await role_of(conn, user, self._bots)
+    def _wake(self) -> None:
+        for waiter in self._waiting:
+            waiter.set()
 
-    async def roles(self, users: list[str]) -> dict[str, str | None]:
+    async def _record(self, conn: AsyncConnection, user: str, now: int) -> UserFacts:
+        role = await role_of(conn, user, self._bots)
+        permissions = await invite_permissions.of_user(conn, user)
+        if role != Role.PATIENT.value:
+            return UserFacts(role=role, permissions=permissions)
+        open_requests, started = await store.open_and_started(conn, user, now - DAY_MS)
+        return UserFacts(
+            role=role,
+            open_requests=open_requests,
+            started=tuple(started),
+            grants=frozenset(await store.grants_of(conn, user)),
+            peers=await store.peers_of(conn, user),
+            permissions=permissions,
+        )
+
+    async def _records(self, conn: AsyncConnection, users: list[str]) -> dict[str, Any]:
+        now = now_ms()
+        return {user: (await self._record(conn, user, now)).as_json() for user in users}
+
+    async def records(self, users: list[str]) -> dict[str, Any]:
+        """The records of `users` (at most MAX_USERS), with the tick they are current at."""
         async with self._db.reading() as conn:
-            return {user: await self._role(conn, user) for user in users[:MAX_USERS]}
-
-    async def invite(self, inviter: str, invitee: str) -> dict[str, Any]:
-        async with self._db.reading() as conn:
-            inviter_role = await self._role(conn, inviter)
-            invitee_role = await self._role(conn, invitee)
-            facts: dict[str, Any] = {
-                "inviter_role": inviter_role,
-                "invitee_role": invitee_role,
-                "max_open": self._limits.max_open_per_patient,
-                "max_per_day": self._limits.max_per_day,
+            tick, _pruned = await policy_changes.clock(conn)
+            return {
+                "as_of": tick,
+                "limits": self._limits.as_json(),
+                "records": await self._records(conn, list(dict.fromkeys(users))[:MAX_USERS]),
             }
-            pair = _patient_and_practice(inviter, inviter_role, invitee, invitee_role)
-            if pair is None:
-                return facts
-            patient, practice = pair
-            facts["care_room"] = await store.shared_care_room(conn, patient, practice)
-            if patient == inviter:
-                _known, facts["invitee_reachable"] = await directory_store.practice_reach(
-                    conn, practice
-                )
-                facts["code_grant"] = await store.has_grant(conn, patient, practice)
-                facts["open_requests"], facts["requests_today"] = await store.counts(
-                    conn, patient, now_ms() - store.DAY_MS
-                )
-            return facts
 
+    async def changes(self, since: int, wait_s: float) -> dict[str, Any]:
+        """The records of the users changed after tick `since`; waits up to `wait_s` for one.
+        `reset` says the log no longer reaches back that far (or `since` is unknown): the
+        follower drops what it holds and goes on from `tick`."""
+        deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
+        while True:
+            woken = asyncio.Event()  # registered before reading: a commit during it counts
+            self._waiting.add(woken)
+            try:
+                answer = await self._changes_now(since, time.monotonic() >= deadline)
+                if answer is not None:
+                    return answer
+                # woken at once by a write of this process; others' are seen within POLL_S
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), POLL_S)
+            finally:
+                self._waiting.discard(woken)
 
-def _patient_and_practice(
-    inviter: str, inviter_role: str | None, invitee: str, invitee_role: str | None
-) -> tuple[str, str] | None:
-    roles = (inviter_role, invitee_role)
-    if roles == (Role.PATIENT.value, Role.PRACTICE.value):
-        return inviter, invitee
-    if roles == (Role.PRACTICE.value, Role.PATIENT.value):
-        return invitee, inviter
-    return None
+    async def _changes_now(self, since: int, last_look: bool) -> dict[str, Any] | None:
+        async with self._db.reading() as conn:
+            found = await policy_changes.since(conn, since)
+            if not (found.users or found.reset or last_look):
+                return None
+            return {
+                "tick": found.through,
+                "as_of": found.clock,
+                "reset": found.reset,
+                "limits": self._limits.as_json(),
+                "records": await self._records(conn, found.users),
+            }
+
+    async def permissions(self, user: str, kind: str, content: Any, backfill: bool) -> bool:
+        """A user's invite permission settings as the module passed them on: a client's change
+        (overwrites), or what it read from Synapse for a user without a row (fills the gap only
+        if nothing got there first). True if stored."""
+        async with self._db.transaction() as conn:
+            if backfill:
+                return await invite_permissions.put_if_absent(conn, user, kind, content, now_ms())
+            await invite_permissions.put(conn, user, kind, content, now_ms())
+            return True

@@ -9,7 +9,9 @@ from typing import Any
 
 from messenger.accounts.coverage_end import CoverageEnds
 from messenger.config import duration_ms
+from messenger.db.database import now_ms
 from messenger.db.stores import chat_requests as chat_requests_store
+from messenger.db.stores import policy_changes
 from messenger.desk.desk import build_desk
 from messenger.desk.sla_watch import SlaWatch
 from messenger.homeserver.sqlite_stats import analyze_in_background
@@ -43,7 +45,8 @@ async def abandoned_rooms(ctx: JobContext) -> dict[str, Any]:
 
 
 async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
-    """Expire unanswered chat requests and rescind their invites; drop expired codes."""
+    """Expire unanswered chat requests and rescind their invites; drop expired codes and the
+    policy-change log older than an hour."""
     requests = ChatRequestHandler(
         ctx.db, ctx.hs, ctx.admin_token, ctx.settings.config.chat_requests,
         ctx.settings.secrets.kvnr_key,
@@ -52,7 +55,11 @@ async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
     result = await requests.expire_due(now)
     async with ctx.db.transaction() as conn:  # expired codes and old failed attempts
         await chat_requests_store.prune_codes(conn, now - CODE_KEEP_MS)
-    return {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
+        pruned = await policy_changes.prune(conn, now_ms())  # log age: the real clock
+    return {
+        "expired": result.expired, "rescinded": result.rescinded, "failed": result.failed,
+        "policy_changes_pruned": pruned,
+    }  # fmt: skip
 
 
 async def desk_sla(ctx: JobContext) -> dict[str, Any]:

@@ -184,8 +184,13 @@ async def test_patient_invites_fail_closed_when_the_appservice_is_down(
 ) -> None:
     patient = await e2e_user(system.add_account("patient", "Olga Ausfall"))
     practice = system.add_listed_practice("Praxis Ausfall")
+    await system.policy_caught_up()  # the module holds the patient's facts in memory ...
     system.appservice.kill()
-    try:
+    try:  # ... and drops them once it notices it cannot follow the changes any more
+        for _ in range(100):
+            if not (await system.policy_status())["facts"]["following"]:
+                break
+            await asyncio.sleep(0.05)
         status, body = await patient.api("POST", CREATE, {"invite": [practice["user_id"]]})
         assert status == 403 and "nicht prüfen" in body["error"]
     finally:

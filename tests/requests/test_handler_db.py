@@ -25,7 +25,7 @@ async def test_code_is_single_use_expires_and_can_be_bound(fresh_db: Database) -
     issued = await codes.issue_code(DOC, None)  # type: ignore[arg-type]
     assert await codes.redeem(P1, issued.code) == DOC  # type: ignore[arg-type]
     async with fresh_db.reading() as conn:
-        assert await store.has_grant(conn, P1, DOC)
+        assert await store.grants_of(conn, P1) == [DOC]
     with pytest.raises(RequestRefused) as used:
         await codes.redeem(P2, issued.code)  # type: ignore[arg-type]
     assert used.value.key == "code_used"
@@ -69,7 +69,7 @@ async def test_counts_and_single_transition(fresh_db: Database) -> None:
         assert first is not None
         assert await store.decide(conn, first.id, store.ACCEPTED, at)
         assert not await store.decide(conn, first.id, store.DECLINED, at)  # no longer pending
-        assert await store.counts(conn, P1, at - store.DAY_MS) == (1, 2)
+        assert await store.open_and_started(conn, P1, at - store.DAY_MS) == (1, [at, at])
         assert [r.room_id for r in await store.due(conn, at + 11)] == ["!b"]
 
 

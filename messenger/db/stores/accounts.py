@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.schema import accounts, leave_prompts, leave_settings, notice_outbox
+from messenger.db.stores import invite_permissions, policy_changes
 from messenger.ids import Role, RoomID, UserID
+from messenger.policy.permissions import PERMISSION_TYPES
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ async def insert(
             idp_subject=idp_subject,
         )
     )
+    for kind in PERMISSION_TYPES:  # a new account has no invite permission settings yet
+        await invite_permissions.put_if_absent(conn, user_id, kind, None, created_at)
+    policy_changes.note(conn, user_id)
 
 
 async def update_person(
@@ -88,6 +93,7 @@ async def reduce_to_ended(conn: AsyncConnection, user_id: str, at: int) -> None:
             ended_at=at,
         )
     )  # fmt: skip
+    policy_changes.note(conn, user_id)
     await conn.execute(leave_settings.delete().where(leave_settings.c.user_id == user_id))
     await conn.execute(leave_prompts.delete().where(leave_prompts.c.patient_id == user_id))
     await conn.execute(

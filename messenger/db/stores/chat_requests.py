@@ -24,6 +24,7 @@ from messenger.db.schema import (
     notice_outbox,
     room_members,
 )
+from messenger.db.stores import policy_changes
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -65,6 +66,7 @@ async def open_request(
             rescind_pending=False,
         )
     )
+    policy_changes.note(conn, patient)
     return bool(result.rowcount)
 
 
@@ -86,12 +88,18 @@ async def decide(
     conn: AsyncConnection, request_id: int, state: str, at: int, *, rescind: bool = False
 ) -> bool:
     """Move a pending request to its end state; False if it was no longer pending."""
-    result = await conn.execute(
-        chat_requests.update()
-        .where(chat_requests.c.id == request_id, chat_requests.c.state == PENDING)
-        .values(state=state, decided_at=at, rescind_pending=rescind)
-    )
-    return bool(result.rowcount)
+    patient = (
+        await conn.execute(
+            chat_requests.update()
+            .where(chat_requests.c.id == request_id, chat_requests.c.state == PENDING)
+            .values(state=state, decided_at=at, rescind_pending=rescind)
+            .returning(chat_requests.c.patient_id)
+        )
+    ).scalar_one_or_none()
+    if patient is None:
+        return False
+    policy_changes.note(conn, patient)
+    return True
 
 
 async def rescinded(conn: AsyncConnection, request_id: int) -> None:
@@ -135,37 +143,38 @@ async def of_practice(conn: AsyncConnection, practice: str, state: str) -> list[
     return [_request(row) for row in rows]
 
 
-async def counts(conn: AsyncConnection, patient: str, since: int) -> tuple[int, int]:
-    """(open requests, requests started since `since`) of a patient."""
-    row = (
+async def open_and_started(
+    conn: AsyncConnection, patient: str, since: int
+) -> tuple[int, list[int]]:
+    """(open requests, start times of the requests started since `since`) of a patient."""
+    rows = (
         await conn.execute(
-            sa.select(
-                sa.func.count().filter(chat_requests.c.state == PENDING).label("open"),
-                sa.func.count().filter(chat_requests.c.created_at >= since).label("recent"),
-            ).where(chat_requests.c.patient_id == patient)
+            sa.select(chat_requests.c.state, chat_requests.c.created_at).where(
+                chat_requests.c.patient_id == patient,
+                sa.or_(chat_requests.c.state == PENDING, chat_requests.c.created_at >= since),
+            )
         )
-    ).one()
-    return int(row.open), int(row.recent)
+    ).all()
+    started = sorted(int(row.created_at) for row in rows if row.created_at >= since)
+    return sum(1 for row in rows if row.state == PENDING), started
 
 
-async def shared_care_room(conn: AsyncConnection, patient: str, practice: str) -> str | None:
-    """A room both are in (joined or invited) that is a request or a care chat."""
+async def peers_of(conn: AsyncConnection, user: str) -> dict[str, str]:
+    """Everybody who shares a room with `user`, both joined or invited: user -> one such room."""
     mine = room_members.alias("mine")
     theirs = room_members.alias("theirs")
-    row = (
-        await conn.execute(
-            sa.select(mine.c.room_id)
-            .join(theirs, theirs.c.room_id == mine.c.room_id)
-            .where(
-                mine.c.user_id == patient,
-                theirs.c.user_id == practice,
-                mine.c.membership.in_(("join", "invite")),
-                theirs.c.membership.in_(("join", "invite")),
-            )
-            .limit(1)
+    rows = await conn.execute(
+        sa.select(theirs.c.user_id, sa.func.min(mine.c.room_id).label("room_id"))
+        .join(theirs, theirs.c.room_id == mine.c.room_id)
+        .where(
+            mine.c.user_id == user,
+            theirs.c.user_id != user,
+            mine.c.membership.in_(("join", "invite")),
+            theirs.c.membership.in_(("join", "invite")),
         )
-    ).first()
-    return str(row.room_id) if row else None
+        .group_by(theirs.c.user_id)
+    )
+    return {str(row.user_id): str(row.room_id) for row in rows}
 
 
 # --- access codes ---------------------------------------------------------------------------
@@ -220,15 +229,14 @@ async def grant(conn: AsyncConnection, patient: str, practice: str, at: int) -> 
             patient_id=patient, practice_id=practice, granted_at=at
         )
     )
+    policy_changes.note(conn, patient)
 
 
-async def has_grant(conn: AsyncConnection, patient: str, practice: str) -> bool:
-    row = await conn.execute(
-        sa.select(code_grants.c.granted_at).where(
-            code_grants.c.patient_id == patient, code_grants.c.practice_id == practice
-        )
+async def grants_of(conn: AsyncConnection, patient: str) -> list[str]:
+    rows = await conn.execute(
+        sa.select(code_grants.c.practice_id).where(code_grants.c.patient_id == patient)
     )
-    return row.first() is not None
+    return [str(row.practice_id) for row in rows]
 
 
 async def use_grant(conn: AsyncConnection, patient: str, practice: str) -> None:
@@ -237,6 +245,7 @@ async def use_grant(conn: AsyncConnection, patient: str, practice: str) -> None:
             code_grants.c.patient_id == patient, code_grants.c.practice_id == practice
         )
     )
+    policy_changes.note(conn, patient)
 
 
 async def record_failure(conn: AsyncConnection, user: str, at: int) -> None:

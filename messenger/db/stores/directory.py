@@ -229,10 +229,14 @@ async def set_settings(
 
 
 async def visible_matrix_ids(conn: AsyncConnection) -> list[str]:
+    """Whom patients may find and reach. An entry whose Matrix ID is an account of another role
+    (an import mistake) is never visible: the policy module counts every visible ID as a
+    practice."""
     rows = await conn.execute(
         sa.text(
             "SELECT DISTINCT p.matrix_id FROM providers p LEFT JOIN provider_settings s "
-            f"ON s.matrix_id = p.matrix_id WHERE {_VISIBLE}"
+            f"ON s.matrix_id = p.matrix_id WHERE {_VISIBLE} AND NOT EXISTS (SELECT 1 FROM "
+            "accounts a WHERE a.user_id = p.matrix_id AND a.role <> 'practice')"
         )
     )
     return [row.matrix_id for row in rows]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import insert_ignoring_duplicates
 from messenger.db.schema import room_members, rooms
+from messenger.db.stores import policy_changes
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,17 @@ async def record_membership(
         .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
         .values(**values)
     )
+    # whom the user shares a room with changed: for the user and everybody in the room
+    await note_members(conn, room_id, also=user_id)
+
+
+async def note_members(conn: AsyncConnection, room_id: str, also: str | None = None) -> None:
+    rows = await conn.execute(
+        sa.select(room_members.c.user_id).where(
+            room_members.c.room_id == room_id, room_members.c.membership.in_(("join", "invite"))
+        )
+    )
+    policy_changes.note(conn, [str(row.user_id) for row in rows] + ([also] if also else []))
 
 
 def _greatest(conn: AsyncConnection, column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
@@ -141,5 +153,6 @@ async def members(conn: AsyncConnection, room_id: str) -> list[MemberRow]:
 
 async def drop_room(conn: AsyncConnection, room_id: str) -> None:
     """The room is gone from the server (deleted with purge): its rows go too."""
+    await note_members(conn, room_id)
     await conn.execute(room_members.delete().where(room_members.c.room_id == room_id))
     await conn.execute(rooms.delete().where(rooms.c.room_id == room_id))

@@ -1,0 +1,61 @@
+"""The policy-change log the Synapse module follows (SQLite and PostgreSQL): one tick per
+committed transaction with its users, nothing from a rolled-back one, whole ticks per answer,
+pruning and the reset a follower that fell behind gets."""
+
+from __future__ import annotations
+
+import pytest
+
+from messenger.db.database import BEFORE_COMMIT, Database, now_ms
+from messenger.db.stores import policy_changes
+
+
+async def test_a_committed_transaction_logs_its_users_under_one_tick(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    async with fresh_db.reading() as conn:
+        start, _pruned = await policy_changes.clock(conn)
+    async with fresh_db.transaction() as conn:
+        policy_changes.note(conn, "@a:x")
+        policy_changes.note(conn, ["@b:x", "@a:x"])
+    with pytest.raises(RuntimeError):
+        async with fresh_db.transaction() as conn:
+            policy_changes.note(conn, "@lost:x")
+            raise RuntimeError("rolled back")
+    async with fresh_db.transaction() as conn:  # nothing noted: no tick, and no leftover
+        assert BEFORE_COMMIT not in conn.info
+    async with fresh_db.transaction() as conn:
+        policy_changes.note(conn, "@c:x")
+    async with fresh_db.reading() as conn:
+        first = await policy_changes.since(conn, start)
+        assert sorted(first.users) == ["@a:x", "@b:x", "@c:x"]
+        assert (first.through, first.clock, first.reset) == (start + 2, start + 2, False)
+        later = await policy_changes.since(conn, start + 1)
+        assert later.users == ["@c:x"]
+        assert (await policy_changes.since(conn, start + 2)).users == []
+
+
+async def test_an_answer_ends_on_a_whole_tick(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    for batch in (["@1:x", "@2:x"], ["@3:x", "@4:x", "@5:x"]):
+        async with fresh_db.transaction() as conn:
+            policy_changes.note(conn, batch)
+    async with fresh_db.reading() as conn:
+        head = await policy_changes.since(conn, 0, limit=3)
+        assert sorted(head.users) == ["@1:x", "@2:x"] and head.through == 1
+        rest = await policy_changes.since(conn, head.through, limit=1)  # one tick bigger than
+        assert sorted(rest.users) == ["@3:x", "@4:x", "@5:x"] and rest.through == 2  # the limit
+
+
+async def test_pruning_resets_a_follower_that_fell_behind(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    async with fresh_db.transaction() as conn:
+        policy_changes.note(conn, "@old:x")
+    async with fresh_db.transaction() as conn:
+        assert await policy_changes.prune(conn, now_ms() + policy_changes.KEEP_MS + 1) == 1
+    async with fresh_db.transaction() as conn:
+        policy_changes.note(conn, "@new:x")
+    async with fresh_db.reading() as conn:
+        behind = await policy_changes.since(conn, 0)
+        assert behind.reset and behind.users == [] and behind.through == 2
+        assert (await policy_changes.since(conn, 1)).users == ["@new:x"]
+        assert (await policy_changes.since(conn, 99)).reset  # a tick from another database
