@@ -47,15 +47,19 @@ class Database:
         """A write scope. Stores may leave work for its end in `connection.info[BEFORE_COMMIT]`
         (a name -> coroutine function map): it runs last, inside the transaction."""
         async with self.engine.begin() as connection:
+            # info lives with the pooled connection: nothing may leak to the next use. Taken
+            # now, because a connection invalidated by a cancellation refuses to hand it out
+            # later (and that error would swallow the cancellation)
+            info = connection.info
             try:
                 yield connection
-                hooks = connection.info.pop(BEFORE_COMMIT, {})
+                hooks = info.pop(BEFORE_COMMIT, {})
                 for hook in hooks.values():
                     await hook(connection)
-            finally:  # info lives with the pooled connection: nothing may leak to the next use
-                connection.info.pop(BEFORE_COMMIT, None)
-                for key in [k for k in connection.info if k.startswith(NOTED_PREFIX)]:
-                    del connection.info[key]
+            finally:
+                info.pop(BEFORE_COMMIT, None)
+                for key in [k for k in info if k.startswith(NOTED_PREFIX)]:
+                    del info[key]
         if hooks:
             for listener in self.after_hooked_commit:
                 listener()

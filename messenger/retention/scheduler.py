@@ -124,8 +124,9 @@ class JobScheduler:
         try:
             while True:
                 await self._renew()
-                for _ in range(int(RENEW_S / WAKE_S)):
-                    await asyncio.sleep(WAKE_S)
+                wake_s = min(WAKE_S, RENEW_S)
+                for _ in range(max(1, round(RENEW_S / wake_s))):
+                    await asyncio.sleep(wake_s)
                     if self._scheduler is not None:
                         # APScheduler stops its timer when a job-store write fails (SQLite
                         # busy, see _engine_options); waking it up resumes it

@@ -4,9 +4,12 @@ pruning and the reset a follower that fell behind gets."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from messenger.db.database import BEFORE_COMMIT, Database, now_ms
+from messenger.db.schema import policy_clock
 from messenger.db.stores import policy_changes
 
 
@@ -59,3 +62,41 @@ async def test_pruning_resets_a_follower_that_fell_behind(fresh_db: Database) ->
         assert behind.reset and behind.users == [] and behind.through == 2
         assert (await policy_changes.since(conn, 1)).users == ["@new:x"]
         assert (await policy_changes.since(conn, 99)).reset  # a tick from another database
+
+
+async def test_a_transaction_cancelled_while_waiting_for_a_lock_ends_cancelled(
+    fresh_db: Database,
+) -> None:
+    """A cancelled transaction must end cancelled: tidying its connection afterwards may not
+    raise anything else in its place (a scheduler that was told to stop went on for ever)."""
+    await fresh_db.migrate()
+    other = Database(fresh_db.url)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_the_clock() -> None:
+        async with other.transaction() as conn:
+            await conn.execute(policy_clock.update().values(seq=policy_clock.c.seq))
+            holding.set()
+            await release.wait()
+
+    async def wait_for_the_clock() -> None:
+        async with fresh_db.transaction() as conn:
+            policy_changes.note(conn, "@waiting:x")
+
+    holder = asyncio.create_task(hold_the_clock())
+    try:
+        await holding.wait()
+        waiter = asyncio.create_task(wait_for_the_clock())
+        await asyncio.sleep(0.3)
+        assert not waiter.done()
+        waiter.cancel()
+        release.set()  # SQLite's wait for the lock runs in a thread that a cancel cannot stop
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+    finally:
+        release.set()
+        await holder
+        await other.close()
+    async with fresh_db.transaction() as conn:  # the pool still hands out usable connections
+        policy_changes.note(conn, "@after:x")
