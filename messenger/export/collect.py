@@ -17,6 +17,9 @@ from messenger.export.keyring import ENCRYPTED, Decrypter
 from messenger.export.spool import Spool
 
 PAGE = 1000
+# events handled between two turns of the event loop: each turn lets the next page's request go
+# out and its answer come in while this page is decrypted (handling a page never awaits by itself)
+YIELD_EVERY = 50
 MESSAGE_KINDS = {"text", "notice", "emote", "attachment", "poll", "deleted", "undecryptable"}
 
 
@@ -103,19 +106,34 @@ class History:
             self._on_page(self.counts)
         return self.counts
 
-    async def _take(self, chunk: list[dict[str, Any]]) -> None:
-        items: list[Entry | Edit] = []
-        for raw in chunk:
+    async def _decrypted(self, chunk: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+        """Each event of the page with its clear content (or itself and True if no key opens
+        it). Decrypted oldest first: a Megolm session ratchets forward cheaply from the last
+        index it decrypted but must start over from its first one to go back — going through
+        a newest-first page backwards made decryption take half again as long."""
+        opened: list[tuple[dict[str, Any], bool]] = [(raw, False) for raw in chunk]
+        for index in range(len(chunk) - 1, -1, -1):
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            raw = chunk[index]
+            if raw.get("type") != ENCRYPTED or "redacted_because" in (raw.get("unsigned") or {}):
+                continue
             ts = int(raw.get("origin_server_ts", 0))
             if self._window.after(ts) or self._window.before(ts):
                 continue
+            clear = self._keys.decrypt(self._room, raw)
+            opened[index] = (clear, False) if clear is not None else (raw, True)
+        return opened
+
+    async def _take(self, chunk: list[dict[str, Any]]) -> None:
+        items: list[Entry | Edit] = []
+        for number, (event, failed) in enumerate(await self._decrypted(chunk)):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            ts = int(event.get("origin_server_ts", 0))
+            if self._window.after(ts) or self._window.before(ts):
+                continue
             self.counts.events += 1
-            event, failed = raw, False
-            if raw.get("type") == ENCRYPTED and "redacted_because" not in (
-                raw.get("unsigned") or {}
-            ):
-                clear = self._keys.decrypt(self._room, raw)
-                event, failed = (clear, False) if clear is not None else (raw, True)
             if event.get("type") == "m.room.member":
                 self._remember_name(event)
             item = read_event(event, failed)

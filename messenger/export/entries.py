@@ -6,7 +6,7 @@ nothing (reactions, receipts, the redaction events themselves, state a reader do
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MEDIA = {"m.image": "image", "m.file": "file", "m.audio": "audio", "m.video": "video"}
@@ -43,7 +43,11 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # shallow (asdict deep-copies every field: a fifth of an export's time went there)
+        data = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        if self.attachment is not None:
+            data["attachment"] = asdict(self.attachment)
+        return data
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Entry:
@@ -51,6 +55,9 @@ class Entry:
         entry = Entry(**data)
         entry.attachment = Attachment(**attachment) if attachment else None
         return entry
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
 
 
 @dataclass(frozen=True)
