@@ -198,7 +198,10 @@ async def main() -> None:
                          PASSPHRASE, count=10_000)  # fmt: skip
         out = base / "out"
         iso = lambda ms: datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat()  # noqa: E731
-        empty, _rss, _ = export_measured(system, patient, room, keys, out, "--since", "2100-01-01")
+        empty = min(  # best of 3: one run's start-up varies by a second
+            export_measured(system, patient, room, keys, out, "--since", "2100-01-01")[0]
+            for _ in range(3)
+        )
         runs: dict[str, list[tuple[float, int, dict[str, Any]]]] = {}
         raw: list[tuple[float, int]] = []
         windows = {"newest 10 %": ["--since", iso(marks[-1])],
@@ -227,7 +230,7 @@ async def main() -> None:
         f"Raw paging of the same history (/messages, 1,000 a page, JSON decoded): "
         f"{raw_s:.1f} s, **{raw_rate:,.0f} events/s** (best of {len(raw)}).",
         f"Fixed cost of one `messenger export` run (process start, login, keys, logout; an "
-        f"empty period): {empty:.1f} s.",
+        f"empty period, best of 3): {empty:.1f} s.",
         "",
         "| export | messages | wall s | messages/s | without fixed cost | vs raw paging "
         "| peak RSS MB |",

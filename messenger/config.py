@@ -76,6 +76,35 @@ def duration_ms(value: str) -> int:
     return int(match.group(1)) * _UNIT_MS[match.group(2) or "ms"]
 
 
+class ScaledSection(_Section):
+    """The scaled deployment: Synapse on PostgreSQL, Redis replication and Synapse workers
+    behind nginx (`messenger up` runs and supervises every process). Left out: one Synapse
+    process on SQLite, the embedded default."""
+
+    # Synapse's own database (never ours): postgresql://USER[:PASSWORD]@HOST:PORT/NAME;
+    # `messenger up` creates it with the locale Synapse requires when it does not exist
+    synapse_database: str
+    redis_host: str = "127.0.0.1"
+    redis_port: int = Field(6379, ge=1, le=65535)
+    # generic workers for /sync and the client API (requests of one user stay on one worker)
+    client_workers: int = Field(2, ge=1, le=32)
+    # the first of the loopback ports the processes listen on behind the proxy: the main
+    # process (client, replication), then one per worker; clients use homeserver.port (nginx)
+    internal_port: int = Field(18100, ge=1024, le=65000)
+    proxy: Literal["nginx"] = "nginx"
+    nginx_binary: str = "nginx"
+
+    @field_validator("synapse_database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not re.match(r"^postgres(ql)?://[^/]+/[A-Za-z0-9_]+$", value):
+            raise ValueError(
+                "use postgresql://USER[:PASSWORD]@HOST:PORT/NAME (a database name of "
+                "letters, digits and '_')"
+            )
+        return value
+
+
 class HomeserverSection(_Section):
     mode: Literal["embedded", "external"] = "embedded"
     server_name: str = "localhost"
@@ -86,6 +115,7 @@ class HomeserverSection(_Section):
     federation: bool = False
     redaction_retention_period: str = "1h"
     retention_max_lifetime: str = "5y"
+    scaled: ScaledSection | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("server_name")
@@ -99,6 +129,12 @@ class HomeserverSection(_Section):
     @classmethod
     def _durations(cls, value: str) -> str:
         return _duration(value, "this key")
+
+    @model_validator(mode="after")
+    def _scaled_is_embedded(self) -> HomeserverSection:
+        if self.scaled is not None and self.mode != "embedded":
+            raise ValueError("scaled: only an embedded homeserver (mode: embedded) is run scaled")
+        return self
 
     @property
     def client_url(self) -> str:
@@ -459,6 +495,16 @@ class MessengerConfig(_Section):
     logging: LoggingSection = LoggingSection()
     secrets: SecretsSection = SecretsSection()
 
+    @model_validator(mode="after")
+    def _scaled_on_postgres(self) -> MessengerConfig:
+        url = self.database.url or ""
+        if self.homeserver.scaled is not None and not url.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                "homeserver.scaled needs our own database on PostgreSQL too: set database.url "
+                "to postgresql+asyncpg://USER@HOST:PORT/NAME"
+            )
+        return self
+
     @property
     def desk_name(self) -> str:
         """How the desk bot is shown: the insurer's name unless configured otherwise."""
@@ -500,7 +546,7 @@ class Settings:
     def synapse_sqlite(self) -> Path | None:
         """The embedded Synapse's SQLite file; None for an external Synapse or PostgreSQL."""
         hs = self.config.homeserver
-        if hs.mode != "embedded" or "database" in hs.extra:
+        if hs.mode != "embedded" or hs.scaled is not None or "database" in hs.extra:
             return None
         return self.synapse_dir / "homeserver.db"
 

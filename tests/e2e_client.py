@@ -55,6 +55,10 @@ class E2EUser:
     async def login(self) -> None:
         response = await self.client.login(self._password, device_name="test device")
         assert isinstance(response, LoginResponse), response
+        await self.start()
+
+    async def start(self) -> None:
+        """Sync on (after a login, or a restore_login of an earlier device)."""
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))  # type: ignore[arg-type]
         self.client.add_event_callback(self._on_megolm, MegolmEvent)  # type: ignore[arg-type]
         self.client.add_event_callback(self._on_media, (RoomMessageMedia, RoomEncryptedMedia))  # type: ignore[arg-type]

@@ -131,12 +131,15 @@ async def admin_token(system: System) -> str:
 
 
 def init_data_dir(
-    data_dir: Path, extra: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None
-) -> Settings:
+    data_dir: Path, extra: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None,
+    scaled: dict[str, Any] | None = None, server_name: str = "localhost",
+) -> Settings:  # fmt: skip
     messenger_cli(
         "init",
         "--data-dir",
         str(data_dir),
+        "--server-name",
+        server_name,
         "--port",
         str(free_port()),
         "--appservice-port",
@@ -169,6 +172,8 @@ def init_data_dir(
     }  # fmt: skip
     config["homeserver"]["extra"]["sso"] = {"client_whitelist": [SSO_CLIENT]}
     config.update(overrides or {})
+    if scaled is not None:
+        config["homeserver"]["scaled"] = scaled
     path.write_text(yaml.safe_dump(config))
     return load_settings(data_dir)
 
@@ -226,9 +231,11 @@ class System:
         data_dir: Path,
         extra: dict[str, Any] | None = None,
         overrides: dict[str, Any] | None = None,
+        scaled: dict[str, Any] | None = None,
+        server_name: str = "localhost",
     ) -> None:
         self.data_dir = data_dir
-        self.settings = init_data_dir(data_dir, extra, overrides)
+        self.settings = init_data_dir(data_dir, extra, overrides, scaled, server_name)
         cfg = self.settings.config
         self.hs_url = cfg.homeserver.client_url
         self.as_url = cfg.appservice.url

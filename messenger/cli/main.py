@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from messenger.cli.common import data_dir_option, emit_json, resolve_data_dir, r
 from messenger.cli.desk import desk
 from messenger.cli.directory import directory
 from messenger.cli.export import export
+from messenger.cli.migrate import migrate_db, unmoved_ours
 from messenger.cli.retention import retention
 from messenger.config import (
     ConfigError,
@@ -124,7 +126,9 @@ def _children(settings: Settings) -> list[Child]:
 
     cfg = settings.config
     children = []
-    if cfg.homeserver.mode == "embedded":
+    if cfg.homeserver.mode == "embedded" and cfg.homeserver.scaled is not None:
+        children.extend(_scaled_homeserver(settings))
+    elif cfg.homeserver.mode == "embedded":
         children.append(
             Child(
                 "synapse",
@@ -139,6 +143,54 @@ def _children(settings: Settings) -> list[Child]:
             [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)],
             settings.log_dir / "appservice.stdout.log",
             lambda: _http_ok(cfg.appservice.url + "/_messenger/health"),
+        )
+    )
+    return children
+
+
+def _scaled_homeserver(settings: Settings) -> list[Child]:
+    """Synapse's main process, its workers and the proxy in front of them, after their
+    PostgreSQL databases exist (created with the right locale when missing)."""
+    from messenger.homeserver.port_db import unmoved_sqlite
+    from messenger.homeserver.postgres import DatabaseSetupError, ensure_database
+    from messenger.homeserver.proxy import write_nginx_config
+    from messenger.homeserver.synapse_config import write_scaled_config
+
+    cfg = settings.config
+    scaled = cfg.homeserver.scaled
+    assert scaled is not None and cfg.database.url is not None
+    unmoved = unmoved_sqlite(settings) or unmoved_ours(settings)
+    if unmoved is not None:
+        raise click.ClickException(
+            f"{unmoved} holds the embedded deployment's data: run `messenger migrate-db` to "
+            "move it to PostgreSQL before the scaled deployment starts"
+        )
+    if shutil.which(scaled.nginx_binary) is None:
+        raise click.ClickException(
+            f"homeserver.scaled.nginx_binary: {scaled.nginx_binary!r} not found; install nginx "
+            "(Debian/Ubuntu: apt install nginx) or give its path"
+        )
+    try:
+        for url, for_synapse in ((scaled.synapse_database, True), (cfg.database.url, False)):
+            if ensure_database(url, for_synapse=for_synapse):
+                click.echo(f"created the database {url.rsplit('/', 1)[1]}")
+    except DatabaseSetupError as error:
+        raise click.ClickException(str(error)) from None
+    children = [
+        Child(
+            process.name,
+            process.argv,
+            settings.log_dir / f"{process.name}.stdout.log",
+            lambda url=process.health_url: _http_ok(url),  # type: ignore[misc]
+        )
+        for process in write_scaled_config(settings)
+    ]
+    children.append(
+        Child(
+            "nginx",
+            write_nginx_config(settings),
+            settings.log_dir / "nginx.stdout.log",
+            lambda: _http_ok(cfg.homeserver.client_url + "/health"),
         )
     )
     return children
@@ -323,6 +375,7 @@ cli.add_command(directory)
 cli.add_command(retention)
 cli.add_command(desk)
 cli.add_command(export)
+cli.add_command(migrate_db)
 
 
 def main() -> None:

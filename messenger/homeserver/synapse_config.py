@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import yaml
 
 from messenger.bridge.thirdparty import PROTOCOL
 from messenger.config import Settings
+from messenger.homeserver.workers import shared_settings, worker_map, worker_settings
 
 OVERLAY = "messenger-overlay.yaml"
 REGISTRATION = "appservice-registration.yaml"
@@ -25,7 +27,7 @@ LOG_CONFIG = "log.config"
 BASE = "homeserver.yaml"
 
 
-def _write_private(path: Path, data: dict[str, Any], header: str) -> None:
+def write_private(path: Path, data: dict[str, Any], header: str) -> None:
     text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
@@ -55,7 +57,8 @@ def registration(settings: Settings) -> dict[str, Any]:
     }
 
 
-def log_config(settings: Settings) -> dict[str, Any]:
+def log_config(settings: Settings, process: str = "synapse") -> dict[str, Any]:
+    """Logging of one Synapse process into logs/<process>.log (each worker its own file)."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     return {
         "version": 1,
@@ -69,7 +72,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "file": {
                 "class": "logging.handlers.RotatingFileHandler",
                 "formatter": "precise",
-                "filename": str(settings.log_dir / "synapse.log"),
+                "filename": str(settings.log_dir / f"{process}.log"),
                 "maxBytes": 50 * 1024 * 1024,
                 "backupCount": 5,
                 "filters": ["context"],
@@ -91,7 +94,9 @@ def log_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def overlay(settings: Settings) -> dict[str, Any]:
+def overlay(settings: Settings, scaled: bool = True) -> dict[str, Any]:
+    """Our settings for Synapse; with `scaled` false, those of the embedded deployment even
+    when the scaled one is configured (migrate-db runs the SQLite one once more)."""
     hs = settings.config.homeserver
     synapse_dir = settings.synapse_dir
     resources = ["client"] + (["federation"] if hs.federation else [])
@@ -152,6 +157,8 @@ def overlay(settings: Settings) -> dict[str, Any]:
     }
     if not hs.federation:
         data["federation_domain_whitelist"] = []
+    if hs.scaled is not None and scaled:
+        data.update(shared_settings(settings, worker_map(hs.scaled)))
     oidc = settings.config.oidc
     if oidc is not None:
         data["oidc_providers"] = [oidc_provider(settings)]
@@ -220,24 +227,55 @@ def write_registration(settings: Settings) -> Path:
     """The appservice registration file; Synapse lists it in `app_service_config_files`."""
     settings.synapse_dir.mkdir(parents=True, exist_ok=True)
     path = settings.synapse_dir / REGISTRATION
-    _write_private(path, registration(settings), HEADER)
+    write_private(path, registration(settings), HEADER)
     return path
 
 
+@dataclass(frozen=True)
+class SynapseProcess:
+    name: str  # synapse (the main process) or the worker's name
+    argv: list[str]
+    health_url: str
+
+
 def write_synapse_config(settings: Settings) -> list[str]:
-    """Write everything Synapse needs; return the command that runs it."""
+    """Write everything Synapse needs; return the command that runs it (its main process)."""
     generate_base(settings)
     synapse_dir = settings.synapse_dir
-    header = HEADER
     write_registration(settings)
-    _write_private(synapse_dir / LOG_CONFIG, log_config(settings), header)
-    _write_private(synapse_dir / OVERLAY, overlay(settings), header)
-    return [
-        sys.executable,
-        "-m",
-        "synapse.app.homeserver",
-        "--config-path",
-        str(synapse_dir / BASE),
-        "--config-path",
-        str(synapse_dir / OVERLAY),
+    write_private(synapse_dir / LOG_CONFIG, log_config(settings), HEADER)
+    write_private(synapse_dir / OVERLAY, overlay(settings), HEADER)
+    return [sys.executable, "-m", "synapse.app.homeserver", *_config_paths(settings)]
+
+
+def _config_paths(settings: Settings) -> list[str]:
+    return ["--config-path", str(settings.synapse_dir / BASE),
+            "--config-path", str(settings.synapse_dir / OVERLAY)]  # fmt: skip
+
+
+def write_scaled_config(settings: Settings) -> list[SynapseProcess]:
+    """The scaled deployment: the main process, then every worker (each with its own file
+    and log), in the order they start."""
+    scaled = settings.config.homeserver.scaled
+    assert scaled is not None
+    workers = worker_map(scaled)
+    processes = [
+        SynapseProcess(
+            "synapse",
+            write_synapse_config(settings),
+            f"http://127.0.0.1:{workers.main_client_port}/health",
+        )
     ]
+    folder = settings.synapse_dir / "workers"
+    folder.mkdir(parents=True, exist_ok=True)
+    for worker in workers.workers:
+        logging_path = folder / f"{worker.name}.log.config"
+        write_private(logging_path, log_config(settings, f"synapse-{worker.name}"), HEADER)
+        path = folder / f"{worker.name}.yaml"
+        write_private(path, worker_settings(worker, str(logging_path)), HEADER)
+        argv = [sys.executable, "-m", "synapse.app.generic_worker", *_config_paths(settings),
+                "--config-path", str(path)]  # fmt: skip
+        processes.append(
+            SynapseProcess(worker.name, argv, f"http://127.0.0.1:{worker.port}/health")
+        )
+    return processes

@@ -134,6 +134,8 @@ class FactsSource:
                         await self._on_connected()
                     self.following = True
                 self._take(body)
+                if body.get("directory") is True:  # who is visible changed: fetch that again
+                    await self._on_connected()
                 self.tick = body["tick"]
                 failures = 0
             except Exception as error:  # the appservice is down, restarting or confused

@@ -95,12 +95,15 @@ class PolicyFacts:
             found = await policy_changes.since(conn, since)
             if not (found.users or found.reset or last_look):
                 return None
+            users = [user for user in found.users if user != policy_changes.DIRECTORY]
             return {
                 "tick": found.through,
                 "as_of": found.clock,
                 "reset": found.reset,
                 "limits": self._limits.as_json(),
-                "records": await self._records(conn, found.users),
+                "records": await self._records(conn, users),
+                # the visible practices changed: the follower fetches them again
+                "directory": len(users) != len(found.users),
             }
 
     async def permissions(self, user: str, kind: str, content: Any, backfill: bool) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import insert_ignoring_duplicates
 from messenger.db.schema import name_terms, provider_settings, providers, search_terms
+from messenger.db.stores import policy_changes
 
 CHUNK = 500
 # one group per query word: any of its terms may match; (term, as_prefix)
@@ -88,6 +89,8 @@ async def next_id(conn: AsyncConnection) -> int:
 
 
 async def insert_providers(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        policy_changes.note(conn, policy_changes.DIRECTORY)
     for start in range(0, len(rows), CHUNK * 10):
         await conn.execute(providers.insert(), rows[start : start + CHUNK * 10])
 
@@ -95,12 +98,15 @@ async def insert_providers(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
 async def update_providers(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    policy_changes.note(conn, policy_changes.DIRECTORY)
     values: dict[str, Any] = {key: sa.bindparam(f"v_{key}") for key in rows[0] if key != "id"}
     statement = providers.update().where(providers.c.id == sa.bindparam("v_id")).values(values)
     await conn.execute(statement, [{f"v_{k}": v for k, v in row.items()} for row in rows])
 
 
 async def delete_providers(conn: AsyncConnection, ids: list[int]) -> None:
+    if ids:
+        policy_changes.note(conn, policy_changes.DIRECTORY)
     for start in range(0, len(ids), CHUNK):
         await conn.execute(providers.delete().where(providers.c.id.in_(ids[start : start + CHUNK])))
 
@@ -213,6 +219,7 @@ async def terms_for_variants(conn: AsyncConnection, variants: set[str]) -> set[s
 async def set_settings(
     conn: AsyncConnection, matrix_id: str, *, listed: bool | None, accepting: bool | None, at: int
 ) -> None:
+    policy_changes.note(conn, policy_changes.DIRECTORY)
     await conn.execute(
         insert_ignoring_duplicates(conn, provider_settings).values(
             matrix_id=matrix_id, listed=True, accepting=True, updated_at=at

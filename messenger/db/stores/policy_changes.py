@@ -20,6 +20,9 @@ from messenger.db.schema import policy_changes, policy_clock
 
 _NOTED = NOTED_PREFIX + "policy_changes"
 KEEP_MS = 3_600_000
+# not a user: noted when the directory changed (who is visible to patients); every Synapse
+# process that decides (the main process, each worker) fetches the visible set again
+DIRECTORY = "#directory"
 
 
 def note(conn: AsyncConnection, users: str | list[str]) -> None:
