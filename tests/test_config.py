@@ -16,6 +16,8 @@ from messenger.config import (
     parse_config,
 )
 
+PG = "postgresql://synapse@db/synapse"
+
 
 def test_packaged_example_is_valid_and_documents_defaults() -> None:
     config = parse_config(yaml.safe_load(example_config_text()))
@@ -42,6 +44,26 @@ def test_packaged_example_is_valid_and_documents_defaults() -> None:
         ({"database": {"url": "mysql://x"}}, "database.url", "postgresql+asyncpg"),
         ({"homeserver": {"prot": 1}}, "homeserver.prot", "unknown key"),
         ({"default_language": "fr"}, "default_language", "'de' or 'en'"),
+        (
+            {"homeserver": {"scaled": {"synapse_database": "sqlite:///x.db"}}},
+            "homeserver.scaled.synapse_database",
+            "postgresql://USER",
+        ),
+        (
+            {"homeserver": {"scaled": {"synapse_database": PG, "client_workers": 0}}},
+            "homeserver.scaled.client_workers",
+            "greater than or equal to 1",
+        ),
+        (
+            {"homeserver": {"mode": "external", "scaled": {"synapse_database": PG}}},
+            "homeserver",
+            "only an embedded homeserver",
+        ),
+        (
+            {"homeserver": {"scaled": {"synapse_database": PG}}},
+            "(top level)",
+            "our own database on PostgreSQL too",
+        ),
     ],
 )
 def test_config_error_names_key_and_allowed_values(

@@ -143,6 +143,7 @@ def write_nginx_config(settings: Settings) -> list[str]:
     assert scaled is not None
     prefix = settings.run_dir / "nginx"
     prefix.mkdir(parents=True, exist_ok=True)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)  # its error log
     path = prefix / "nginx.conf"
     path.write_text(nginx_config(settings, worker_map(scaled)), encoding="utf-8")
     return [scaled.nginx_binary, "-p", str(prefix), "-c", str(path), "-g", "daemon off;"]

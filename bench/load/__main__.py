@@ -1,0 +1,300 @@
+"""Load test: N patient–practice pairs chatting end-to-end encrypted for a fixed time, on each
+deployment in the same run, on this machine (loopback).
+
+Deployments:
+- plain: Synapse alone, as the embedded one runs it but without our module and appservice
+  (accounts registered with Synapse's shared secret) — the reference for our overhead;
+- embedded: the default (Synapse + our module + appservice and bots, SQLite);
+- scaled: Synapse workers on PostgreSQL with Redis behind nginx, our appservice on PostgreSQL.
+
+Per deployment: messages/s sustained, send->decrypt latency p50/p99, the appservice's lag
+(an event's origin_server_ts -> processed by our inbox), CPU seconds of each server process
+over the load window, errors (must be 0).
+
+Run: .venv/bin/python -m bench.load [--pairs 20] [--duration 60] [--interval 1.0]
+     [--client-processes 2] [--deployments plain,embedded,scaled] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+
+from bench.record import record
+from messenger.db.schema import inbox_events
+from tests.scaled_system import ScaledSystem, missing
+from tests.system import System, messenger_cli
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its descendants (nginx's workers, Synapse's threads)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+        stack.extend(children.get(current, []))
+    return total
+
+
+def _processes(system: System) -> dict[str, int]:
+    """The server processes of a deployment: name -> pid."""
+    state = system.data_dir / "run" / "up.json"
+    if isinstance(system, ScaledSystem) and state.exists():
+        return {k: int(v) for k, v in json.loads(state.read_text())["children"].items() if v}
+    found = {"synapse": system.synapse.proc.pid if system.synapse.proc else 0}
+    if system.appservice.proc is not None:
+        found["appservice"] = system.appservice.proc.pid
+    return found
+
+
+async def _register_plain(system: System, name: str) -> dict[str, str]:
+    """An account on plain Synapse through its shared-secret registration."""
+    import hashlib
+    import hmac
+
+    url = system.hs_url + "/_synapse/admin/v1/register"
+    password = uuid.uuid4().hex
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            nonce = (await response.json())["nonce"]
+        mac = hmac.new(
+            system.settings.secrets.registration_shared_secret.encode(), digestmod=hashlib.sha1
+        )
+        mac.update(b"\x00".join([nonce.encode(), name.encode(), password.encode(), b"notadmin"]))
+        body = {"nonce": nonce, "username": name, "password": password, "mac": mac.hexdigest()}
+        async with http.post(url, json=body) as response:
+            answer = await response.json()
+            assert response.status == 200, answer
+    return {"user_id": answer["user_id"], "password": password}
+
+
+async def _accounts(system: System, pairs: int, plain: bool) -> list[dict[str, Any]]:
+    if plain:
+        made = []
+        for n in range(pairs):
+            made.append({"patient": await _register_plain(system, f"lp{n}"),
+                         "practice": await _register_plain(system, f"ld{n}")})  # fmt: skip
+        return made
+    limit = asyncio.Semaphore(4)
+
+    async def account(role: str, name: str) -> dict[str, str]:
+        async with limit:
+            result = await asyncio.to_thread(
+                messenger_cli, "accounts", "add", "--data-dir", str(system.data_dir),
+                "--role", role, "--display-name", name, "--json",
+            )  # fmt: skip
+            data = json.loads(result.stdout)
+            return {"user_id": data["user_id"], "password": data["password"]}
+
+    patients = await asyncio.gather(
+        *(account("patient", f"Last Patient {n}") for n in range(pairs))
+    )
+    practices = await asyncio.gather(
+        *(account("practice", f"Praxis Last {n}") for n in range(pairs))
+    )
+    rows = ["id,matrix_id,name,specialty,street,postcode,city,visible,active"] + [
+        f"load-{n},{p['user_id']},Praxis Last {n},Allgemeinmedizin,Hauptstr. 1,10115,Berlin,"
+        "true,true"
+        for n, p in enumerate(practices)
+    ]
+    csv = system.data_dir / "load-practices.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    await asyncio.to_thread(
+        messenger_cli, "directory", "import", str(csv), "--source", "load",
+        "--data-dir", str(system.data_dir), "--json",
+    )  # fmt: skip
+    return [{"patient": a, "practice": b} for a, b in zip(patients, practices, strict=True)]
+
+
+async def _lag(system: System, since_ms: int, until_ms: int) -> list[float]:
+    """Seconds from each event's origin_server_ts to its processing by our inbox."""
+    lags = []
+    async with system.db.reading() as conn:
+        rows = await conn.execute(
+            sa.select(inbox_events.c.envelope, inbox_events.c.processed_at).where(
+                inbox_events.c.processed_at.is_not(None),
+                inbox_events.c.received_at.between(since_ms, until_ms),
+            )
+        )
+        for envelope, processed in rows:
+            ts = json.loads(envelope).get("origin_server_ts")
+            if isinstance(ts, int):
+                lags.append((int(processed) - ts) / 1000)
+    return lags
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, Any]:
+    folder = base / kind
+    if kind == "scaled":
+        system: System = ScaledSystem(folder)
+    elif kind == "plain":
+        system = System(folder, extra={"modules": [], "app_service_config_files": []})
+    else:
+        system = System(folder)
+    if kind == "plain":
+        system.synapse.start()
+        from tests.system import wait_http
+
+        await wait_http(system.hs_url + "/health")
+    else:
+        await system.start()
+    try:
+        accounts = await _accounts(system, args.pairs, kind == "plain")
+        start_at = time.time() + 20 + args.pairs * 0.5  # every pair's chat is open by then
+        end_at = start_at + args.duration
+        specs = [{**pair, "hs_url": system.hs_url, "start_at": start_at, "end_at": end_at,
+                  "interval_s": args.interval} for pair in accounts]  # fmt: skip
+        shares = [specs[n :: args.client_processes] for n in range(args.client_processes)]
+        clients = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.load.clients",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for _share in shares
+        ]
+        communicating = [
+            asyncio.ensure_future(client.communicate(json.dumps(share).encode()))
+            for client, share in zip(clients, shares, strict=True)
+        ]
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        servers = _processes(system)
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in servers.items()}
+        client_before = sum(_cpu_seconds(c.pid) for c in clients)
+        await asyncio.sleep(max(0.0, end_at - time.time()))
+        cpu = {name: _cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
+        client_cpu = sum(_cpu_seconds(c.pid) for c in clients) - client_before
+        outputs = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in
+                   await asyncio.gather(*communicating)]  # fmt: skip
+        lags = (
+            [] if kind == "plain" else await _lag(system, int(start_at * 1000), int(end_at * 1000))
+        )
+    finally:
+        if kind == "plain":
+            system.synapse.stop()
+            await system.db.close()
+        else:
+            await system.stop()
+    latencies = [x for o in outputs for x in o["latencies"]]
+    return {
+        "deployment": kind,
+        "pairs": sum(o["ready"] for o in outputs),
+        "sent": sum(o["sent"] for o in outputs),
+        "received": len(latencies),
+        "deleted": sum(o["deleted"] for o in outputs),
+        "rate": len(latencies) / args.duration,
+        "p50": _quantile(latencies, 0.5),
+        "p99": _quantile(latencies, 0.99),
+        "lag_p50": _quantile(lags, 0.5),
+        "lag_p99": _quantile(lags, 0.99),
+        "errors": [e for o in outputs for e in o["errors"]],
+        "undecryptable": sum(o["undecryptable"] for o in outputs),
+        "cpu": cpu,
+        "client_cpu": client_cpu,
+        "mean_latency": statistics.fmean(latencies) if latencies else float("nan"),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between a pair's sends"
+    )
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--deployments", default="plain,embedded,scaled")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    kinds = args.deployments.split(",")
+    if "scaled" in kinds and missing() is not None:
+        raise SystemExit(f"scaled deployment not possible here: {missing()}")
+    base = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    results = []
+    try:
+        for kind in kinds:
+            print(f"{kind} ...", flush=True)
+            results.append(await run_one(kind, base, args))
+            print(json.dumps({k: v for k, v in results[-1].items() if k != "errors"}), flush=True)
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
+    print(report(results, args))
+    if args.write:
+        record(
+            "load",
+            "Load test: plain Synapse, embedded and scaled deployments",
+            report(results, args),
+        )
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, everything on this one machine (loopback): "
+        f"{args.pairs} patient–practice pairs as E2E clients (matrix-nio + vodozemac) in "
+        f"{args.client_processes} processes, each side sending every {2 * args.interval:g} s "
+        f"(turns), every tenth message deleted again, for {args.duration:g} s "
+        f"(`.venv/bin/python -m bench.load --pairs {args.pairs} --duration {args.duration:g} "
+        f"--write`).",
+        "",
+        "| deployment | messages/s | send→decrypt p50 | p99 | appservice lag p50 | p99 | errors "
+        "| server CPU s (of the window) | clients' CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for r in results:
+        cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(r["cpu"].items()))
+        lag = (
+            ("–", "–")
+            if r["deployment"] == "plain"
+            else (f"{r['lag_p50'] * 1000:.0f} ms", f"{r['lag_p99'] * 1000:.0f} ms")
+        )
+        lines.append(
+            f"| {r['deployment']} | {r['rate']:.1f} | {r['p50'] * 1000:.0f} ms | "
+            f"{r['p99'] * 1000:.0f} ms | {lag[0]} | {lag[1]} | "
+            f"{len(r['errors']) + r['undecryptable'] + (r['sent'] - r['received'])} | {cpu} | "
+            f"{r['client_cpu']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

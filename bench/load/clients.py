@@ -1,0 +1,94 @@
+"""One client process of the load test: its share of patient–practice pairs as real E2E clients
+(matrix-nio + vodozemac). Each pair opens an encrypted chat (the patient creates it and invites
+the practice, the practice accepts), then both sides take turns sending for the run's duration;
+every receiver decrypts and notes the send->decrypt latency; every tenth message its sender
+deletes again. Prints one JSON line of figures at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from nio import RoomRedactResponse
+
+from tests.e2e_client import E2EUser
+
+MARK = "LOADTEST "
+
+
+class TimedUser(E2EUser):
+    """An E2E client that notes, for each load message it decrypts, how long it took."""
+
+    latencies: list[float]
+
+    async def _on_message(self, room: Any, event: Any) -> None:
+        body = str(getattr(event, "body", ""))
+        if body.startswith(MARK):
+            sent_at = float(body.split()[1])
+            self.latencies.append(time.time() - sent_at)
+            return
+        await super()._on_message(room, event)
+
+
+async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> None:
+    hs, start_at, end_at = spec["hs_url"], spec["start_at"], spec["end_at"]
+    patient = TimedUser(hs, spec["patient"]["user_id"], spec["patient"]["password"],
+                        folder / "patient")  # fmt: skip
+    practice = TimedUser(hs, spec["practice"]["user_id"], spec["practice"]["password"],
+                         folder / "practice")  # fmt: skip
+    patient.latencies, practice.latencies = stats["latencies"], stats["latencies"]
+    await patient.login()
+    await practice.login()
+    try:
+        room = await patient.create_encrypted_room(invite=[practice.user_id])
+        await practice.wait_for(lambda: room in practice.invites, timeout=120)
+        await practice.join(room)
+        await patient.wait_for(
+            lambda: len(patient.client.rooms[room].users) >= 2 if room in patient.client.rooms
+            else False, timeout=120,
+        )  # fmt: skip
+        stats["ready"] += 1
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        turn = 0
+        while time.time() < end_at:
+            sender = (patient, practice)[turn % 2]
+            try:
+                event_id = await sender.send_text(room, f"{MARK}{time.time():.6f} " + "x" * 80)
+                stats["sent"] += 1
+                if turn % 10 == 9:
+                    redacted = await sender.client.room_redact(room, event_id)
+                    if isinstance(redacted, RoomRedactResponse):
+                        stats["deleted"] += 1
+                    else:
+                        stats["errors"].append(f"redact: {redacted}")
+            except Exception as error:  # every failure counts; none stops the run
+                stats["errors"].append(f"send: {error!r}"[:300])
+            turn += 1
+            await asyncio.sleep(spec["interval_s"])
+        await asyncio.sleep(5)  # the last messages' way to the other side
+        stats["undecryptable"] += len(patient.undecryptable) + len(practice.undecryptable)
+    finally:
+        await patient.close()
+        await practice.close()
+
+
+async def main() -> None:
+    specs: list[dict[str, Any]] = json.loads(sys.stdin.read())
+    stats: dict[str, Any] = {"latencies": [], "sent": 0, "deleted": 0, "errors": [],
+                             "undecryptable": 0, "ready": 0}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="load-clients-") as folder:
+        results = await asyncio.gather(
+            *(_pair(spec, Path(folder) / str(n), stats) for n, spec in enumerate(specs)),
+            return_exceptions=True,
+        )
+    stats["errors"] += [f"pair: {r!r}"[:300] for r in results if isinstance(r, BaseException)]
+    print(json.dumps(stats))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
