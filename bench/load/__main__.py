@@ -152,6 +152,22 @@ async def _lag(system: System, since_ms: int, until_ms: int) -> list[float]:
     return lags
 
 
+def _database_bytes(system: System) -> int | None:
+    """Size of the scaled deployment's Synapse database (None elsewhere)."""
+    if not isinstance(system, ScaledSystem):
+        return None
+    from messenger.homeserver.postgres import PostgresTarget
+
+    target = PostgresTarget.from_url(system.synapse_url)
+    connection = target.connect(target.name)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return int(cursor.fetchone()[0])  # type: ignore[index]
+    finally:
+        connection.close()
+
+
 def _quantile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -197,6 +213,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         ]
         await asyncio.sleep(max(0.0, start_at - time.time()))
         servers = _processes(system)
+        size_before = _database_bytes(system)
         cpu_before = {name: _cpu_seconds(pid) for name, pid in servers.items()}
         client_before = sum(_cpu_seconds(c.pid) for c in clients)
         await asyncio.sleep(max(0.0, end_at - time.time()))
@@ -207,6 +224,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         lags = (
             [] if kind == "plain" else await _lag(system, int(start_at * 1000), int(end_at * 1000))
         )
+        size_after = _database_bytes(system)
     finally:
         if kind == "plain":
             system.synapse.stop()
@@ -230,6 +248,11 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         "cpu": cpu,
         "client_cpu": client_cpu,
         "mean_latency": statistics.fmean(latencies) if latencies else float("nan"),
+        "db_bytes_per_message": (
+            (size_after - size_before) / max(1, sum(o["sent"] for o in outputs))
+            if size_before is not None and size_after is not None
+            else None
+        ),
     }
 
 
@@ -293,6 +316,12 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{len(r['errors']) + r['undecryptable'] + (r['sent'] - r['received'])} | {cpu} | "
             f"{r['client_cpu']:.1f} |"
         )
+    for r in results:
+        if r.get("db_bytes_per_message") is not None:
+            lines.append(
+                f"\nSynapse's PostgreSQL database ({r['deployment']}) grew by "
+                f"{r['db_bytes_per_message']:,.0f} bytes per message sent during the window."
+            )
     return "\n".join(lines)
 
 
