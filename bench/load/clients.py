@@ -29,6 +29,8 @@ class TimedUser(E2EUser):
     async def _on_message(self, room: Any, event: Any) -> None:
         body = str(getattr(event, "body", ""))
         if body.startswith(MARK):
+            if event.sender == self.user_id:
+                return  # our own message, back through sync
             sent_at = float(body.split()[1])
             self.latencies.append(time.time() - sent_at)
             return
