@@ -95,26 +95,30 @@ def query_mix(count: int = 1000, seed: int = 11) -> list[dict[str, str]]:
     rng = random.Random(seed)
     synonyms = ["Hausarzt", "Frauenarzt", "Zahnarzt", "Kinderarzt", "Psychotherapeut", "Augenarzt",
                 "Hautarzt", "Herzarzt", "HNO", "Orthopäde"]  # fmt: skip
-    mix: list[dict[str, str]] = []
+    mix: list[dict[str, str]] = []  # text, and its kind for per-kind figures
     for _ in range(count):
         kind = rng.random()
         city, prefix = rng.choice(CITIES)
         specialty = rng.choice(SPECIALTIES).split()[0]
         if kind < 0.2:
-            mix.append({"text": rng.choice(synonyms)})
+            mix.append({"kind": "synonym", "text": rng.choice(synonyms)})
         elif kind < 0.4:
-            mix.append({"text": f"{rng.choice(synonyms)} {city}"})
+            mix.append({"kind": "synonym + city", "text": f"{rng.choice(synonyms)} {city}"})
         elif kind < 0.55:
-            mix.append({"text": f"{specialty} {prefix}{rng.randint(0, 9)}"})
+            mix.append(
+                {"kind": "specialty + postcode", "text": f"{specialty} {prefix}{rng.randint(0, 9)}"}
+            )
         elif kind < 0.7:
-            mix.append({"text": f"{rng.choice(LAST)} {city}"})
+            mix.append({"kind": "surname + city", "text": f"{rng.choice(LAST)} {city}"})
         elif kind < 0.8:
-            mix.append({"text": f"{rng.choice(FIRST)} {rng.choice(LAST)}"})
+            mix.append(
+                {"kind": "first + last name", "text": f"{rng.choice(FIRST)} {rng.choice(LAST)}"}
+            )
         elif kind < 0.9:
             word = rng.choice(SPECIALTIES).split()[0]
-            mix.append({"text": word[: rng.randint(4, 6)]})
+            mix.append({"kind": "word prefix", "text": word[: rng.randint(4, 6)]})
         else:
             word = rng.choice([s for s in SPECIALTIES if len(s.split()[0]) >= 6]).split()[0]
             cut = rng.randint(1, len(word) - 2)
-            mix.append({"text": word[:cut] + word[cut + 1 :] + f" {city}"})
+            mix.append({"kind": "typo + city", "text": word[:cut] + word[cut + 1 :] + f" {city}"})
     return mix

@@ -1,8 +1,10 @@
 """Benchmark: directory import rate and search latency (p50/p99 over a fixed mix of 1,000
-queries) at 10k, 100k and 250k providers, on SQLite and PostgreSQL.
+queries) at 10k, 100k and 250k providers, on SQLite and PostgreSQL; in the same run, Synapse's own
+`/user_directory/search` over the same providers as the reference (bench/synapse_directory.py).
 
-Run: .venv/bin/python -m bench.directory_search [--sizes 10000,100000,250000] [--write]
-(PostgreSQL when MESSENGER_TEST_POSTGRES_URL is set; --write puts the table into BENCHMARKS.md.)
+Run: .venv/bin/python -m bench.directory_search [--sizes 10000,100000,250000] [--no-reference]
+     [--write]
+(PostgreSQL when MESSENGER_TEST_POSTGRES_URL is set; --write puts the tables into BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from bench import synapse_directory
 from bench.directory_data import providers, query_mix
 from messenger.db.database import Database
 from messenger.directory.importer import DirectoryImport
@@ -32,7 +35,9 @@ from messenger.directory.search import ProviderDirectory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def measure(db: Database, size: int) -> dict[str, float]:
+async def measure(db: Database, size: int, reference: str | None) -> dict[str, float]:
+    """Ours, then (unless `reference` is None) Synapse's on the same engine: "sqlite" or a
+    PostgreSQL URL."""
     await db.migrate()
     records = providers(size)
     started = time.perf_counter()
@@ -50,7 +55,15 @@ async def measure(db: Database, size: int) -> dict[str, float]:
         latencies.append((time.perf_counter() - t0) * 1000)
         empty += not hits
     latencies.sort()
+    synapse: dict[str, float] = {}
+    if reference is not None:
+        texts = [q["text"] for q in query_mix()]
+        found = await synapse_directory.reference(
+            records, texts, None if reference == "sqlite" else reference
+        )
+        synapse = {f"synapse_{key}": value for key, value in found.items()}
     return {
+        **synapse,
         "import_s": imported,
         "import_rate": size / imported,
         "p50": statistics.median(latencies),
@@ -60,13 +73,14 @@ async def measure(db: Database, size: int) -> dict[str, float]:
     }
 
 
-async def main(sizes: list[int], write: bool) -> None:
+async def main(sizes: list[int], write: bool, with_reference: bool) -> None:
     rows = []
     pg = os.environ.get("MESSENGER_TEST_POSTGRES_URL")
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             db = Database(f"sqlite+aiosqlite:///{folder}/bench.db")
-            rows.append(("SQLite", size, await measure(db, size)))
+            reference = "sqlite" if with_reference else None
+            rows.append(("SQLite", size, await measure(db, size, reference)))
             await db.close()
         if pg:
             base = make_url(pg)
@@ -79,7 +93,8 @@ async def main(sizes: list[int], write: bool) -> None:
             await admin.execute(f'CREATE DATABASE "{name}"')
             db = Database(base.set(database=name).render_as_string(hide_password=False))
             try:
-                rows.append(("PostgreSQL", size, await measure(db, size)))
+                reference = pg if with_reference else None
+                rows.append(("PostgreSQL", size, await measure(db, size, reference)))
             finally:
                 await db.close()
                 await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -121,6 +136,26 @@ def _table(rows: list[tuple[str, int, dict[str, float]]]) -> str:
             f"| {backend} | {size:,} | {m['import_s']:.1f} s | {m['import_rate']:,.0f}/s | "
             f"{m['p50']:.2f} ms | {m['p99']:.2f} ms | {m['max']:.1f} ms | {int(m['empty'])} |"
         )
+    if any("synapse_p50" in m for _, _, m in rows):
+        lines += [
+            "",
+            "Reference, same run: Synapse's `/user_directory/search` over the same providers "
+            "(bench/synapse_directory.py), timed from the client over loopback HTTP; floor = "
+            "median of a search that finds nothing (Synapse's request handling alone).",
+            "",
+            "| backend | providers | Synapse p50 | Synapse p99 | max | floor | no hit | "
+            "p50 Synapse/ours | p99 Synapse/ours |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for backend, size, m in rows:
+            if "synapse_p50" not in m:
+                continue
+            lines.append(
+                f"| {backend} | {size:,} | {m['synapse_p50']:.2f} ms | {m['synapse_p99']:.2f} ms "
+                f"| {m['synapse_max']:.1f} ms | {m['synapse_floor']:.2f} ms | "
+                f"{int(m['synapse_empty'])} | {m['synapse_p50'] / m['p50']:.1f}× | "
+                f"{m['synapse_p99'] / m['p99']:.1f}× |"
+            )
     return "\n".join(lines)
 
 
@@ -130,5 +165,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sizes", default="10000,100000,250000")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--no-reference", action="store_true", help="skip Synapse's search")
     arguments = parser.parse_args()
-    asyncio.run(main([int(s) for s in arguments.sizes.split(",")], arguments.write))
+    sizes = [int(s) for s in arguments.sizes.split(",")]
+    asyncio.run(main(sizes, arguments.write, not arguments.no_reference))

@@ -28,13 +28,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import sqlalchemy as sa
 
+from bench.plain_synapse import plain_system, register_plain, start_plain
 from bench.record import record
 from messenger.db.schema import inbox_events
 from tests.scaled_system import ScaledSystem, missing
@@ -76,33 +75,12 @@ def _processes(system: System) -> dict[str, int]:
     return found
 
 
-async def _register_plain(system: System, name: str) -> dict[str, str]:
-    """An account on plain Synapse through its shared-secret registration."""
-    import hashlib
-    import hmac
-
-    url = system.hs_url + "/_synapse/admin/v1/register"
-    password = uuid.uuid4().hex
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url) as response:
-            nonce = (await response.json())["nonce"]
-        mac = hmac.new(
-            system.settings.secrets.registration_shared_secret.encode(), digestmod=hashlib.sha1
-        )
-        mac.update(b"\x00".join([nonce.encode(), name.encode(), password.encode(), b"notadmin"]))
-        body = {"nonce": nonce, "username": name, "password": password, "mac": mac.hexdigest()}
-        async with http.post(url, json=body) as response:
-            answer = await response.json()
-            assert response.status == 200, answer
-    return {"user_id": answer["user_id"], "password": password}
-
-
 async def _accounts(system: System, pairs: int, plain: bool) -> list[dict[str, Any]]:
     if plain:
         made = []
         for n in range(pairs):
-            made.append({"patient": await _register_plain(system, f"lp{n}"),
-                         "practice": await _register_plain(system, f"ld{n}")})  # fmt: skip
+            made.append({"patient": await register_plain(system, f"lp{n}"),
+                         "practice": await register_plain(system, f"ld{n}")})  # fmt: skip
         return made
     limit = asyncio.Semaphore(4)
 
@@ -180,14 +158,11 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
     if kind == "scaled":
         system: System = ScaledSystem(folder)
     elif kind == "plain":
-        system = System(folder, extra={"modules": [], "app_service_config_files": []})
+        system = plain_system(folder)
     else:
         system = System(folder)
     if kind == "plain":
-        system.synapse.start()
-        from tests.system import wait_http
-
-        await wait_http(system.hs_url + "/health")
+        await start_plain(system)
     else:
         await system.start()
     try:

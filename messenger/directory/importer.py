@@ -8,6 +8,7 @@ Practice settings (listed / accepting) are keyed by Matrix ID and survive re-imp
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,14 @@ from typing import Any
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import directory as store
 from messenger.directory.records import Parsed, ProviderRecord, Rejected
-from messenger.directory.text import TYPO_MIN_LENGTH, deletes, fold, with_synonyms, words
+from messenger.directory.text import (
+    INDEX_VERSION,
+    VOCABULARY_MIN_LENGTH,
+    deletes,
+    fold,
+    with_synonyms,
+    words,
+)
 
 Progress = Callable[[int], None]
 
@@ -40,6 +48,11 @@ class ImportSummary:
         }
 
 
+def indexed_hash(record: ProviderRecord) -> str:
+    """The record's content and the index version: an entry is rewritten when either changed."""
+    return hashlib.sha256(f"{record.content_hash()}|{INDEX_VERSION}".encode()).hexdigest()
+
+
 def document(record: ProviderRecord) -> tuple[str, str, str]:
     """What the full-text index holds: folded name; specialties with synonyms; place."""
     specialty_words = with_synonyms([w for s in record.specialties for w in words(s)])
@@ -51,7 +64,7 @@ def vocabulary(docs: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
     pairs: set[tuple[str, str]] = set()
     for doc in docs:
         for term in " ".join(doc).split():
-            if len(term) >= TYPO_MIN_LENGTH - 1 and not term.isdigit():
+            if len(term) >= VOCABULARY_MIN_LENGTH and not term.isdigit():
                 pairs.add((term, term))
                 pairs.update((variant, term) for variant in deletes(term))
     return pairs
@@ -93,7 +106,7 @@ class DirectoryImport:
             docs: list[tuple[int, str, str, str]] = []
             for record in parsed.records:
                 known = existing.pop(record.source_ref, None)
-                digest = record.content_hash()
+                digest = indexed_hash(record)
                 if known is not None and known[1] == digest:
                     summary.unchanged += 1
                     continue

@@ -26,13 +26,21 @@ SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(
             "gynaekologie",
             "gynaekologe",
             "gynaekologin",
+            "frauenheilkunde",
             "geburtshilfe",
         },
         {"zahnarzt", "zahnaerztin", "zahnmedizin", "zahnheilkunde", "kieferorthopaedie"},
         {"kinderarzt", "kinderaerztin", "kinderheilkunde", "jugendmedizin", "paediatrie"},
         {"psychotherapeut", "psychotherapeutin", "psychotherapie", "psychologe", "psychologin"},
         {"augenarzt", "augenaerztin", "augenheilkunde", "ophthalmologie"},
-        {"hautarzt", "hautaerztin", "dermatologie", "dermatologe", "dermatologin"},
+        {
+            "hautarzt",
+            "hautaerztin",
+            "dermatologie",
+            "dermatologe",
+            "dermatologin",
+            "geschlechtskrankheiten",
+        },
         {"kardiologe", "kardiologin", "kardiologie", "herzarzt"},
         {"hno", "hals", "nasen", "ohrenheilkunde", "ohrenarzt"},
         {"orthopaede", "orthopaedin", "orthopaedie", "unfallchirurgie"},
@@ -40,10 +48,24 @@ SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(
         {"neurologe", "neurologin", "neurologie", "nervenarzt"},
         {"internist", "internistin", "innere", "inneremedizin"},
         {"psychiater", "psychiaterin", "psychiatrie"},
+        {"lungenarzt", "lungenaerztin", "pneumologe", "pneumologin", "pneumologie"},
+        {"radiologe", "radiologin", "radiologie"},
+        {"chirurg", "chirurgin", "chirurgie"},
+        {"onkologe", "onkologin", "onkologie"},
+        {"diabetologe", "diabetologin", "diabetologie"},
+        {"rheumatologe", "rheumatologin", "rheumatologie"},
+        {"gastroenterologe", "gastroenterologin", "gastroenterologie", "magenarzt"},
+        {"nephrologe", "nephrologin", "nephrologie", "nierenarzt"},
+        {"anaesthesist", "anaesthesistin", "anaesthesiologie"},
     )
 )
 _SYNONYMS: dict[str, frozenset[str]] = {word: group for group in SYNONYM_GROUPS for word in group}
+assert len(_SYNONYMS) == sum(map(len, SYNONYM_GROUPS)), "a word in two synonym groups"
+# Changes with what the index holds for a record (synonyms, folding): the importer mixes it into
+# each entry's content hash, so the next import re-indexes every entry after such a change.
+INDEX_VERSION = "2:" + ";".join(sorted(",".join(sorted(group)) for group in SYNONYM_GROUPS))
 TYPO_MIN_LENGTH = 5
+VOCABULARY_MIN_LENGTH = TYPO_MIN_LENGTH - 1  # the vocabulary holds terms of 4+ letters
 
 
 def fold(text: str) -> str:

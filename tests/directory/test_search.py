@@ -132,3 +132,39 @@ async def test_a_broken_file_or_an_empty_one_changes_nothing(fresh_db: Database)
         "vzd", parse_bundle({"resourceType": "Bundle"}), allow_empty=True
     )
     assert emptied.removed == 7 and await _names(directory, "Weber") == []
+
+
+async def test_everyday_names_of_specialties_find_them(fresh_db: Database) -> None:
+    await fresh_db.migrate()
+    csv = (
+        "id,matrix_id,name,specialty,street,postcode,city\n"
+        "h,@h:x.de,Praxis Dr. Roth,Haut- und Geschlechtskrankheiten,Weg 1,60311,Frankfurt am Main\n"
+        "a,@a:x.de,Praxis Dr. Haas,Allgemeinmedizin,Weg 2,60311,Frankfurt am Main\n"
+        "l,@l:x.de,Praxis Dr. Lorenz,Pneumologie,Weg 3,10115,Berlin\n"
+    )
+    await DirectoryImport(fresh_db).run("csv", parse_csv(csv))
+    directory = ProviderDirectory(fresh_db)
+    # "Hautarzt" is one letter from "Hausarzt": a known synonym wins over a typo guess
+    assert await _names(directory, "Hautarzt Frankfurt am Main") == ["Praxis Dr. Roth"]
+    assert await _names(directory, "Hausarzt Frankfurt") == ["Praxis Dr. Haas"]
+    assert await _names(directory, "Lungenarzt") == ["Praxis Dr. Lorenz"]
+
+
+async def test_initials_and_short_words_in_a_query(fresh_db: Database) -> None:
+    directory = await _loaded(fresh_db)
+    # a single letter beside other words is left out ("Dr. A. Schmidt" -> dr, schmidt)
+    assert await _names(directory, "A Schmidt") == ["Dr. Anna Schmidt"]
+    # a short word before others is a whole word, the last one may still be typed
+    assert await _names(directory, "Dr Anna") == ["Dr. Anna Schmidt"]
+    assert await _names(directory, "Anna Dr") == ["Dr. Anna Schmidt"]
+
+
+async def test_a_changed_synonym_list_reindexes_every_entry_at_the_next_import(
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _loaded(fresh_db)
+    monkeypatch.setattr("messenger.directory.importer.INDEX_VERSION", "next")
+    summary = await DirectoryImport(fresh_db).run("vzd", parse_bundle(vzd_bundle()))
+    assert (summary.added, summary.updated, summary.unchanged, summary.removed) == (0, 7, 0, 0)
+    again = await DirectoryImport(fresh_db).run("vzd", parse_bundle(vzd_bundle()))
+    assert (again.updated, again.unchanged) == (0, 7)
