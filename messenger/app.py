@@ -1,11 +1,18 @@
 """The App: wires the appservice process together (database, Synapse client, transaction server,
-inbox worker, bots). The one place that knows all the parts; no module-level globals."""
+inbox worker, bots). The one place that knows all the parts; no module-level globals.
+
+One of several processes (`homeserver.scaled.appservice_processes`, `serve --instance N`): every
+process takes transactions and processes its inbox (exactly once, see bridge/inbox.py); only the
+holder of the scheduler's database lease runs the bots and the jobs. A standby starts them when
+it takes the lease over; a leader that loses its lease stops the process (the supervisor starts
+it again, as a standby), so two bots with the same device never run at once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +36,7 @@ from messenger.desk.desk import build_desk
 from messenger.desk.metrics import DeskMetrics
 from messenger.desk.stats import DeskStats
 from messenger.directory.search import ProviderDirectory
+from messenger.homeserver.workers import instance_port
 from messenger.ids import localpart
 from messenger.namespace import BotNamespace
 from messenger.requests.facts import PolicyFacts
@@ -45,8 +53,12 @@ log = logging.getLogger(__name__)
 
 
 class App:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, instance: int | None = None) -> None:
         cfg = settings.config
+        self.instance = instance
+        self.port = instance_port(settings, instance)
+        self.halted = asyncio.Event()  # set when this process must end (lease lost)
+        self._bots_started = False
         bots = BotNamespace(cfg.appservice.namespace_prefix, cfg.homeserver.server_name)
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -94,7 +106,13 @@ class App:
             self.thresholds,
         )
         self.jobs = JobRunner(JobContext(self.db, self.hs, self._admin_token, settings))
-        self.scheduler = JobScheduler(self.jobs, settings.database_url, cfg)
+        self.scheduler = JobScheduler(
+            self.jobs,
+            settings.database_url,
+            cfg,
+            on_lead=self._lead if instance is not None else None,
+            on_lost=self._lost if instance is not None else None,
+        )
         self.service_bot = self._runtime(cfg.bots.service, self.bot)
         self.desk_bot = DeskBot(build_desk(settings, self.db, self.hs, self._admin_token))
         self.desk_runtime = self._runtime(
@@ -137,10 +155,18 @@ class App:
 
     async def _health(self) -> dict[str, Any]:
         worker_alive = self._inbox_task is not None and not self._inbox_task.done()
+        standby = self.instance is not None and not self.scheduler.leading
         return {
             "status": "ok" if worker_alive else "degraded",
+            "instance": {
+                "number": self.instance or 1,
+                "pid": os.getpid(),
+                "role": "standby" if standby else "leader",
+            },
             "bots": {
-                runtime.user_id: "ready" if runtime.ready.is_set() else "starting"
+                runtime.user_id: "ready"
+                if runtime.ready.is_set()
+                else ("standby" if standby else "starting")
                 for runtime in self._runtimes
             },
             "inbox": {
@@ -165,8 +191,8 @@ class App:
         web_app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, cfg.bind_address, cfg.port).start()
-        log.info("appservice listening on %s", cfg.url)
+        await web.TCPSite(self._runner, cfg.bind_address, self.port).start()
+        log.info("appservice listening on %s:%d", cfg.bind_address, self.port)
         self._inbox_task = asyncio.create_task(self.inbox.run(), name="inbox")
         self._tasks.append(self._inbox_task)
         await self._wait_for_homeserver()
@@ -174,11 +200,29 @@ class App:
             await self.hs.ping()  # makes Synapse retry queued transactions now
         except MatrixError as error:
             log.warning("homeserver ping failed: %s", error)
+        if self.instance is None:
+            await self._start_bots()
+        self._tasks.append(asyncio.create_task(self.metrics.run(), name="desk metrics"))
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+
+    async def _start_bots(self) -> None:
+        self._bots_started = True
         await self.service_bot.start()
         await self.desk_runtime.start()
         self._tasks.append(asyncio.create_task(self._catch_up(), name="catch-up"))
-        self._tasks.append(asyncio.create_task(self.metrics.run(), name="desk metrics"))
-        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+
+    async def _lead(self) -> None:
+        """This process took the lease: the bots start here (in their own task, so the lease
+        keeps being renewed while they sync)."""
+        if self._bots_started:
+            return
+        log.info("appservice %s leads: starting the bots", self.instance)
+        self._tasks.append(asyncio.create_task(self._start_bots(), name="bots"))
+
+    def _lost(self) -> None:
+        if self._bots_started:
+            log.error("appservice %s lost its lease while its bots ran: stopping", self.instance)
+            self.halted.set()
 
     async def _catch_up(self) -> None:
         """Service rooms that a crash or an outage left out; one failure does not stop the rest."""

@@ -91,6 +91,10 @@ class ScaledSection(_Section):
     # the first of the loopback ports the processes listen on behind the proxy: the main
     # process (client, replication), then one per worker; clients use homeserver.port (nginx)
     internal_port: int = Field(18100, ge=1024, le=65000)
+    # our appservice as this many processes (availability): nginx on appservice.port passes
+    # each request to a running one; one of them (the holder of the database lease) runs the
+    # bots and the scheduled jobs, another takes over when it stops or dies
+    appservice_processes: int = Field(1, ge=1, le=4)
     proxy: Literal["nginx"] = "nginx"
     nginx_binary: str = "nginx"
 

@@ -86,7 +86,9 @@ async def wait_up(up: Process, hs_url: str, as_url: str) -> None:
 
 
 class ScaledSystem(System):
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, appservice_processes: int = 1, chat_requests_check: str = "1m"
+    ) -> None:
         tag = uuid.uuid4().hex[:10]
         base = make_url(postgres_url() or "")
         self.synapse_url = base.set(
@@ -97,11 +99,19 @@ class ScaledSystem(System):
         ).render_as_string(hide_password=False)
         super().__init__(
             data_dir,
-            overrides={"database": {"url": self.ours_url}},
+            overrides={
+                "database": {"url": self.ours_url},
+                "chat_requests": {
+                    "max_open_per_patient": 2,
+                    "max_per_day": 3,
+                    "check_every": chat_requests_check,
+                },
+            },
             scaled={
                 "synapse_database": self.synapse_url,
-                "internal_port": free_port_block(PROCESS_PORTS),
+                "internal_port": free_port_block(PROCESS_PORTS + appservice_processes),
                 "client_workers": CLIENT_WORKERS,
+                "appservice_processes": appservice_processes,
             },
             # Redis channels are named after the server: its own name keeps runs apart
             server_name=f"scaled-{tag}.test",

@@ -34,6 +34,7 @@ from messenger.config import (
     parse_config,
 )
 from messenger.homeserver.sqlite_stats import analyze, has_statistics
+from messenger.homeserver.workers import LOOPBACK, worker_map
 from messenger.logs import setup_logging
 from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
 
@@ -137,14 +138,27 @@ def _children(settings: Settings) -> list[Child]:
                 lambda: _http_ok(cfg.homeserver.client_url + "/health"),
             )
         )
-    children.append(
-        Child(
-            "appservice",
-            [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)],
-            settings.log_dir / "appservice.stdout.log",
-            lambda: _http_ok(cfg.appservice.url + "/_messenger/health"),
+    serve = [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)]
+    scaled = cfg.homeserver.scaled
+    ports = worker_map(scaled).appservice_ports if scaled is not None else ()
+    if not ports:
+        children.append(
+            Child(
+                "appservice",
+                serve,
+                settings.log_dir / "appservice.stdout.log",
+                lambda: _http_ok(cfg.appservice.url + "/_messenger/health"),
+            )
         )
-    )
+    for number, port in enumerate(ports, start=1):
+        children.append(
+            Child(
+                f"appservice{number}",
+                [*serve, "--instance", str(number)],
+                settings.log_dir / f"appservice{number}.stdout.log",
+                lambda url=f"http://{LOOPBACK}:{port}/_messenger/health": _http_ok(url),  # type: ignore[misc]
+            )
+        )
     return children
 
 
@@ -270,15 +284,29 @@ async def _up(settings: Settings, supervisor: Supervisor) -> None:
 
 @cli.command()
 @data_dir_option
-def serve(data_dir: Path | None) -> None:
+@click.option(
+    "--instance",
+    type=click.IntRange(1, 4),
+    help="Which of the scaled deployment's appservice processes (`messenger up` passes it)",
+)
+def serve(data_dir: Path | None, instance: int | None) -> None:
     """Run only the appservice and its bots, against the Synapse named in the config."""
     generate_secrets(resolve_data_dir(data_dir))  # secrets a newer version added
     settings = settings_for(data_dir)
-    setup_logging(settings.log_dir, settings.config.logging.level, "appservice")
-    run(_serve(settings))
+    from messenger.homeserver.workers import InstanceError, instance_port
+
+    try:
+        instance_port(settings, instance)
+    except InstanceError as error:
+        raise click.ClickException(str(error)) from None
+    name = "appservice" if instance is None else f"appservice{instance}"
+    setup_logging(settings.log_dir, settings.config.logging.level, name)
+    if not run(_serve(settings, instance)):
+        sys.exit(3)  # lease lost: the supervisor starts this process again, as a standby
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, instance: int | None = None) -> bool:
+    """Run until stopped (True) or until this process must end (False: lease lost)."""
     from messenger.app import App
 
     if settings.config.homeserver.mode == "external":
@@ -289,7 +317,7 @@ async def _serve(settings: Settings) -> None:
             "module messenger.policy.PolicyModule (see README)",
             write_registration(settings),
         )
-    app = App(settings)
+    app = App(settings, instance)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -301,7 +329,9 @@ async def _serve(settings: Settings) -> None:
         if starting in done:
             starting.result()
             log.info("appservice ready")
-            await stop.wait()
+            halted = asyncio.create_task(app.halted.wait())
+            await asyncio.wait([waiter, halted], return_when=asyncio.FIRST_COMPLETED)
+            halted.cancel()
         else:
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -309,6 +339,7 @@ async def _serve(settings: Settings) -> None:
     finally:
         log.info("appservice stopping")
         await app.stop()
+    return not app.halted.is_set()
 
 
 @cli.command()

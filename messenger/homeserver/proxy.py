@@ -74,6 +74,39 @@ def _user_line(data_dir: Path) -> str:
     return f"user {pwd.getpwuid(owner).pw_name};\n"
 
 
+def _appservice_front(settings: Settings, workers: WorkerMap) -> str:
+    """With several appservice processes: appservice.port passes each request to a running one.
+    Synapse's transactions, the policy module's calls and the admin API all work on the shared
+    database, so any process may answer; a refused connection or a 502 moves the request on (a
+    transaction is idempotent by its id, and a request that never reached a process is safe to
+    send again)."""
+    if not workers.appservice_ports:
+        return ""
+    ours = settings.config.appservice
+    servers = "\n".join(
+        f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout=5s;"
+        for port in workers.appservice_ports
+    )
+    return f"""
+    upstream appservice {{
+{servers}
+        keepalive 16;
+    }}
+
+    server {{
+        listen {ours.bind_address}:{ours.port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_read_timeout 600s;  # the policy module's long poll
+        proxy_send_timeout 600s;
+        proxy_next_upstream error timeout http_502;
+        proxy_next_upstream_tries 4;
+        location / {{ proxy_pass http://appservice; }}
+    }}
+"""
+
+
 def nginx_config(settings: Settings, workers: WorkerMap) -> str:
     hs = settings.config.homeserver
     prefix = settings.run_dir / "nginx"
@@ -133,7 +166,7 @@ http {{
 {_locations(BY_ROOM, "synapse_by_room")}
         location / {{ proxy_pass http://synapse_main; }}
     }}
-}}
+{_appservice_front(settings, workers)}}}
 """
 
 

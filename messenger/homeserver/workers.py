@@ -34,6 +34,8 @@ class WorkerMap:
     main_client_port: int
     main_replication_port: int
     workers: tuple[Worker, ...]
+    # our appservice's processes behind the proxy (none: one process on appservice.port)
+    appservice_ports: tuple[int, ...] = ()
 
     def of(self, role: Role) -> list[Worker]:
         return [worker for worker in self.workers if worker.role == role]
@@ -54,7 +56,10 @@ def worker_map(scaled: ScaledSection) -> WorkerMap:
         *clients,
     ]
     workers = tuple(Worker(name, role, base + 2 + i) for i, (name, role) in enumerate(roles))
-    return WorkerMap(base, base + 1, workers)
+    ours = scaled.appservice_processes
+    first = base + 2 + len(roles)
+    appservice_ports = tuple(range(first, first + ours)) if ours > 1 else ()
+    return WorkerMap(base, base + 1, workers, appservice_ports)
 
 
 def synapse_database(scaled: ScaledSection) -> dict[str, Any]:
@@ -125,3 +130,23 @@ def worker_settings(worker: Worker, log_config_path: str) -> dict[str, Any]:
         ],
         "worker_log_config": log_config_path,
     }
+
+
+class InstanceError(ValueError):
+    pass
+
+
+def instance_port(settings: Settings, instance: int | None) -> int:
+    """Where appservice process `instance` (1-based) listens: behind the proxy when the scaled
+    deployment runs several; otherwise appservice.port."""
+    if instance is None:
+        return settings.config.appservice.port
+    scaled = settings.config.homeserver.scaled
+    ports = worker_map(scaled).appservice_ports if scaled is not None else ()
+    if not 1 <= instance <= len(ports):
+        raise InstanceError(
+            f"--instance {instance}: this deployment runs "
+            + (f"appservice processes 1 to {len(ports)}" if ports else "one appservice process")
+            + " (homeserver.scaled.appservice_processes)"
+        )
+    return ports[instance - 1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
@@ -104,8 +105,20 @@ class _ContextExecutor(AsyncIOExecutor):  # type: ignore[misc]
 
 
 class JobScheduler:
-    def __init__(self, runner: JobRunner, database_url: str, config: MessengerConfig) -> None:
+    def __init__(
+        self,
+        runner: JobRunner,
+        database_url: str,
+        config: MessengerConfig,
+        *,
+        on_lead: Callable[[], Awaitable[None]] | None = None,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_lead`: called when this process takes the lease (the leader's other work starts
+        there); `on_lost`: when it loses it to another process."""
         self._runner = runner
+        self._on_lead = on_lead
+        self._on_lost = on_lost
         self._url = sync_url(database_url)
         # APScheduler's job store is synchronous and runs in the event loop: waiting there for a
         # SQLite lock held by one of our async transactions would stall the loop that has to
@@ -146,14 +159,21 @@ class JobScheduler:
         except Exception:
             log.exception("scheduler lease not renewed; retrying")
             lead = False
+            if self._on_lost is not None:
+                return  # still ours for a while (LEADER_LEASE_MS); the next renewal decides
         if lead and self._scheduler is None:
             try:
                 self._start()
             except Exception:  # e.g. the database busy for a moment: try again soon
                 log.exception("job scheduler did not start; retrying in %.0f s", RENEW_S)
+                return
+            if self._on_lead is not None:
+                await self._on_lead()
         elif not lead and self._scheduler is not None:
             log.warning("another process holds the scheduler lease; standing by")
             self._shutdown()
+            if self._on_lost is not None:
+                self._on_lost()
 
     def _start(self) -> None:
         scheduler = AsyncIOScheduler(

@@ -12,7 +12,7 @@ import yaml
 
 from messenger.config import generate_secrets, load_settings
 from messenger.homeserver.proxy import BY_ROOM, BY_USER, write_nginx_config
-from messenger.homeserver.workers import shared_settings, worker_map
+from messenger.homeserver.workers import InstanceError, instance_port, shared_settings, worker_map
 
 SCALED = {"synapse_database": "postgresql://synapse:geheim@db.internal:5433/synapse",
           "client_workers": 3, "internal_port": 20100}  # fmt: skip
@@ -60,3 +60,35 @@ def test_nginx_accepts_the_generated_config(tmp_path: Path) -> None:
     assert text.count("server 127.0.0.1:") == 1 + 2 * 3  # main, then the clients twice
     assert all(pattern in text for pattern in BY_USER + BY_ROOM)
     assert "listen 127.0.0.1:20000;" in text
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed (apt install nginx)")
+def test_two_appservice_processes_get_ports_after_the_workers_and_a_front_in_nginx(
+    tmp_path: Path,
+) -> None:
+    SCALED["appservice_processes"] = 2
+    try:
+        settings = _settings(tmp_path)
+    finally:
+        del SCALED["appservice_processes"]
+    workers = worker_map(settings.config.homeserver.scaled)  # type: ignore[arg-type]
+    assert workers.appservice_ports == (20108, 20109)  # main 2 + 3 + 3 client workers
+    assert [instance_port(settings, n) for n in (None, 1, 2)] == [29330, 20108, 20109]
+    with pytest.raises(InstanceError, match="appservice processes 1 to 2"):
+        instance_port(settings, 3)
+    argv = write_nginx_config(settings)
+    checked = subprocess.run(
+        [argv[0], "-t", *argv[1:5]], capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0, checked.stderr
+    text = Path(argv[4]).read_text()
+    assert "listen 127.0.0.1:29330;" in text
+    assert "server 127.0.0.1:20108 " in text and "server 127.0.0.1:20109 " in text
+
+
+def test_one_appservice_process_listens_itself(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert worker_map(settings.config.homeserver.scaled).appservice_ports == ()  # type: ignore[arg-type]
+    with pytest.raises(InstanceError, match="one appservice process"):
+        instance_port(settings, 1)
+    assert "29330" not in Path(write_nginx_config(settings)[4]).read_text()
