@@ -91,7 +91,10 @@ async def _accounts(system: System, pairs: int, plain: bool) -> list[dict[str, A
                 "--role", role, "--display-name", name, "--json",
             )  # fmt: skip
             data = json.loads(result.stdout)
-            return {"user_id": data["user_id"], "password": data["password"]}
+            made = {"user_id": data["user_id"], "password": data["password"]}
+            if data.get("insurer_room_id"):
+                made["channel"] = data["insurer_room_id"]
+            return made
 
     patients = await asyncio.gather(
         *(account("patient", f"Last Patient {n}") for n in range(pairs))
@@ -169,8 +172,14 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         accounts = await _accounts(system, args.pairs, kind == "plain")
         start_at = time.time() + 20 + args.pairs * 0.5  # every pair's chat is open by then
         end_at = start_at + args.duration
+        n = len(accounts)
         specs = [{**pair, "hs_url": system.hs_url, "start_at": start_at, "end_at": end_at,
-                  "interval_s": args.interval} for pair in accounts]  # fmt: skip
+                  "interval_s": args.interval,
+                  # spread over the window: one chat request and one ticket per patient
+                  "other_practice": accounts[(i + 1) % n]["practice"]["user_id"],
+                  "request_at": start_at + args.duration * (i + 0.25) / n,
+                  "ticket_at": start_at + args.duration * (i + 0.75) / n}
+                 for i, pair in enumerate(accounts)]  # fmt: skip
         shares = [specs[n :: args.client_processes] for n in range(args.client_processes)]
         clients = [
             await asyncio.create_subprocess_exec(
@@ -207,7 +216,15 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         else:
             await system.stop()
     latencies = [x for o in outputs for x in o["latencies"]]
+    requests = [x for o in outputs for x in o["request_latencies"]]
+    tickets = [x for o in outputs for x in o["ticket_latencies"]]
     return {
+        "requests": len(requests),
+        "request_p50": _quantile(requests, 0.5),
+        "request_max": max(requests, default=float("nan")),
+        "tickets": len(tickets),
+        "ticket_p50": _quantile(tickets, 0.5),
+        "ticket_max": max(tickets, default=float("nan")),
         "deployment": kind,
         "pairs": sum(o["ready"] for o in outputs),
         "sent": sum(o["sent"] for o in outputs),
@@ -290,6 +307,26 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{r['p99'] * 1000:.0f} ms | {lag[0]} | {lag[1]} | "
             f"{len(r['errors']) + r['undecryptable'] + (r['sent'] - r['received'])} | {cpu} | "
             f"{r['client_cpu']:.1f} |"
+        )
+    lines += [
+        "",
+        "In the same window each patient also sent one chat request to another pair's practice "
+        "(accepted at once; timed: invite → both joined) and, where there is an insurer channel "
+        "(not on plain Synapse), opened one ticket (timed: concern sent → the desk bot's "
+        "confirmation decrypted).",
+        "",
+        "| deployment | chat requests accepted | p50 | max | tickets confirmed | p50 | max |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        tickets = (
+            ("–", "–", "–")
+            if r["deployment"] == "plain"
+            else (str(r["tickets"]), f"{r['ticket_p50']:.2f} s", f"{r['ticket_max']:.2f} s")
+        )
+        lines.append(
+            f"| {r['deployment']} | {r['requests']} of {r['pairs']} | {r['request_p50']:.2f} s | "
+            f"{r['request_max']:.2f} s | {tickets[0]} | {tickets[1]} | {tickets[2]} |"
         )
     for r in results:
         if r.get("db_bytes_per_message") is not None:

@@ -2,7 +2,11 @@
 (matrix-nio + vodozemac). Each pair opens an encrypted chat (the patient creates it and invites
 the practice, the practice accepts), then both sides take turns sending for the run's duration;
 every receiver decrypts and notes the send->decrypt latency; every tenth message its sender
-deletes again. Prints one JSON line of figures at the end."""
+deletes again. Once in the window each patient also sends a chat request to another pair's
+practice (a new encrypted room; every practice accepts what it is sent: request -> both joined
+is timed) and, where the deployment has an insurer channel, opens a ticket there (topic, then
+the concern: concern sent -> the desk bot's confirmation decrypted is timed). Prints one JSON
+line of figures at the end."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from nio import RoomRedactResponse
 from tests.e2e_client import E2EUser
 
 MARK = "LOADTEST "
+TOPIC = "Krankengeld"  # a topic of the default desk configuration
 
 
 class TimedUser(E2EUser):
@@ -35,6 +40,62 @@ class TimedUser(E2EUser):
             self.latencies.append(time.time() - sent_at)
             return
         await super()._on_message(room, event)
+
+
+async def _accept_requests(practice: TimedUser, known: int, stats: dict[str, Any]) -> None:
+    """Join every chat request that arrives from now on (runs until cancelled)."""
+    while True:
+        await practice.wait_for(lambda n=known: len(practice.invites) > n, timeout=3600)  # type: ignore[misc]
+        room = practice.invites[known]
+        known += 1
+        try:
+            await practice.join(room)
+        except Exception as error:
+            stats["errors"].append(f"accept request: {error!r}"[:300])
+
+
+async def _request(patient: TimedUser, spec: dict[str, Any], stats: dict[str, Any]) -> None:
+    """A chat request to another pair's practice: invite -> both joined, timed."""
+    await asyncio.sleep(max(0.0, spec["request_at"] - time.time()))
+    started = time.time()
+    try:
+        room = await patient.create_encrypted_room(invite=[spec["other_practice"]])
+        await patient.wait_for(
+            lambda: room in patient.client.rooms and len(patient.client.rooms[room].users) >= 2,
+            timeout=120,
+        )
+        stats["request_latencies"].append(time.time() - started)
+    except Exception as error:
+        stats["errors"].append(f"chat request: {error!r}"[:300])
+
+
+async def _ticket(patient: TimedUser, spec: dict[str, Any], stats: dict[str, Any]) -> None:
+    """A concern in the insurer channel: topic, text -> the desk bot's confirmation, timed."""
+    channel = spec["patient"]["channel"]
+    await asyncio.sleep(max(0.0, spec["ticket_at"] - time.time()))
+    try:
+        seen = len(patient.messages)
+        await patient.send_text(channel, TOPIC)
+        await patient.wait_for(lambda: _after(patient, seen, channel, "Schreiben Sie jetzt"), 120)
+        seen = len(patient.messages)
+        started = time.time()
+        await patient.send_text(channel, "Mein Krankengeld für November fehlt noch.")
+        await patient.wait_for(lambda: _after(patient, seen, channel, "eingegangen"), 120)
+        stats["ticket_latencies"].append(time.time() - started)
+    except Exception as error:
+        stats["errors"].append(f"ticket: {error!r}"[:300])
+
+
+def _after(user: TimedUser, seen: int, room: str, contains: str) -> bool:
+    return any(m.room_id == room and contains in m.body for m in user.messages[seen:])
+
+
+async def _channel(patient: TimedUser, channel: str) -> None:
+    """Into the insurer channel, as a patient does once: join, read the greeting."""
+    await patient.wait_for(lambda: channel in patient.invites or channel in patient.client.rooms)
+    if channel not in patient.client.rooms:
+        await patient.join(channel)
+    await patient.wait_for_message(channel, "Willkommen", timeout=120)
 
 
 async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> None:
@@ -54,8 +115,14 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
             lambda: len(patient.client.rooms[room].users) >= 2 if room in patient.client.rooms
             else False, timeout=120,
         )  # fmt: skip
+        if "channel" in spec["patient"]:
+            await _channel(patient, spec["patient"]["channel"])
         stats["ready"] += 1
         await asyncio.sleep(max(0.0, start_at - time.time()))
+        side = [asyncio.ensure_future(_accept_requests(practice, len(practice.invites), stats)),
+                asyncio.ensure_future(_request(patient, spec, stats))]  # fmt: skip
+        if "channel" in spec["patient"]:
+            side.append(asyncio.ensure_future(_ticket(patient, spec, stats)))
         turn = 0
         while time.time() < end_at:
             sender = (patient, practice)[turn % 2]
@@ -73,6 +140,9 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
             turn += 1
             await asyncio.sleep(spec["interval_s"])
         await asyncio.sleep(5)  # the last messages' way to the other side
+        await asyncio.wait(side[1:], timeout=60)  # a request or ticket still under way
+        for task in side:
+            task.cancel()
         stats["undecryptable"] += len(patient.undecryptable) + len(practice.undecryptable)
     finally:
         await patient.close()
@@ -82,7 +152,8 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
 async def main() -> None:
     specs: list[dict[str, Any]] = json.loads(sys.stdin.read())
     stats: dict[str, Any] = {"latencies": [], "sent": 0, "deleted": 0, "errors": [],
-                             "undecryptable": 0, "ready": 0}  # fmt: skip
+                             "undecryptable": 0, "ready": 0, "request_latencies": [],
+                             "ticket_latencies": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="load-clients-") as folder:
         results = await asyncio.gather(
             *(_pair(spec, Path(folder) / str(n), stats) for n, spec in enumerate(specs)),

@@ -74,7 +74,7 @@ class InboxWorker:
         while True:
             self._wake.clear()  # before draining: a wake during the drain is not lost
             try:
-                done = await self.drain()
+                await self.drain()
                 await self._maybe_prune()
             except SQLAlchemyError:
                 log.exception("inbox: database unavailable, retrying in 5 s")
@@ -84,12 +84,14 @@ class InboxWorker:
                 log.exception("inbox: unexpected error, retrying in 5 s")
                 await asyncio.sleep(5)
                 continue
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+            # what was pending is done; an event accepted since has set the wake (cleared
+            # before draining); one accepted by another process is that process's to work off
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=5)
 
     async def drain(self) -> int:
-        """Process what is pending now; returns how many events were handled."""
+        """Process what is pending now; returns how many events were handled. A batch smaller
+        than BATCH was all there was: no further (empty) round trip for it."""
         handled = 0
         while True:
             async with self._db.transaction() as conn:
@@ -98,7 +100,7 @@ class InboxWorker:
             handled += len(batch)
             if batch and self._on_processed is not None:
                 self._on_processed()
-            if not batch:
+            if len(batch) < BATCH:
                 return handled
 
     async def _process(self, conn: AsyncConnection, batch: list[inbox_store.InboxEvent]) -> None:

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.accounts.roles import role_of
@@ -26,9 +30,87 @@ from messenger.ids import Role
 from messenger.namespace import BotNamespace
 from messenger.policy.records import DAY_MS, Limits, UserFacts
 
+log = logging.getLogger(__name__)
 MAX_USERS = 1000
 MAX_WAIT_S = 30.0
-POLL_S = 0.05  # how often a waiting long poll looks for new changes (other processes write too)
+POLL_S = 0.05  # how often the policy clock is read while long polls wait (others write too)
+LISTENING_POLL_S = 2.0  # PostgreSQL: NOTIFY wakes; the clock is read this seldom, to be safe
+LINGER_S = 5.0  # the clock watch goes on this long after the last long poll (the next comes)
+
+
+class ClockWatch:
+    """Wakes the waiting long polls when the policy clock moves. This process's writes wake them
+    at once (after commit). Another process's writes (a CLI command, another appservice
+    process): on PostgreSQL its NOTIFY wakes them (a LISTEN connection; the clock is still read
+    every LISTENING_POLL_S in case a notification was lost with a connection); on SQLite one
+    read of the clock every POLL_S sees them — one for the whole process, however many long
+    polls wait (every Synapse process of the scaled deployment holds one)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._waiting: set[asyncio.Event] = set()
+        self._task: asyncio.Task[None] | None = None
+        db.after_hooked_commit.append(self.wake)
+
+    def wake(self) -> None:
+        for waiter in self._waiting:
+            waiter.set()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[asyncio.Event]:
+        """Register before reading: a change committed after the read still wakes."""
+        woken = asyncio.Event()
+        self._waiting.add(woken)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch(), name="policy clock watch")
+        try:
+            yield woken
+        finally:
+            self._waiting.discard(woken)
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """On PostgreSQL, a connection LISTENing to the policy clock's NOTIFY (None: poll)."""
+        if self._db.dialect != "postgresql":
+            return None
+        url = make_url(self._db.url).set(drivername="postgresql")
+        try:
+            listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+            await listener.add_listener(policy_changes.CHANNEL, lambda *_: self.wake())
+        except (OSError, asyncpg.PostgresError):
+            log.warning(
+                "cannot LISTEN for policy changes; reading the clock instead", exc_info=True
+            )
+            return None
+        return listener
+
+    async def _watch(self) -> None:
+        listener = await self._listen()
+        try:
+            await self._read_clock(listener)
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+
+    async def _read_clock(self, listener: asyncpg.Connection | None) -> None:
+        """Until no long poll has waited for LINGER_S. The first read wakes every waiter: a
+        change may have come between its own read and this one (or before the LISTEN)."""
+        seen: int | None = None
+        last_waiter = time.monotonic()
+        while self._waiting or time.monotonic() - last_waiter < LINGER_S:
+            if self._waiting:
+                last_waiter = time.monotonic()
+            try:
+                async with self._db.reading() as conn:
+                    tick, _pruned = await policy_changes.clock(conn)
+            except Exception:  # the database away for a moment: the long polls time out
+                log.warning("policy clock not readable; retrying", exc_info=True)
+            else:
+                if tick != seen:
+                    self.wake()
+                seen = tick
+            listening = listener is not None and not listener.is_closed()
+            await asyncio.sleep(LISTENING_POLL_S if listening else POLL_S)
 
 
 class PolicyFacts:
@@ -36,12 +118,7 @@ class PolicyFacts:
         self._db = db
         self._bots = bots
         self._limits = Limits(limits.max_open_per_patient, limits.max_per_day)
-        self._waiting: set[asyncio.Event] = set()  # long polls, woken by this process's writes
-        db.after_hooked_commit.append(self._wake)
-
-    def _wake(self) -> None:
-        for waiter in self._waiting:
-            waiter.set()
+        self._clock = ClockWatch(db)
 
     async def _record(self, conn: AsyncConnection, user: str, now: int) -> UserFacts:
         role = await role_of(conn, user, self._bots)
@@ -78,17 +155,12 @@ class PolicyFacts:
         follower drops what it holds and goes on from `tick`."""
         deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
         while True:
-            woken = asyncio.Event()  # registered before reading: a commit during it counts
-            self._waiting.add(woken)
-            try:
+            with self._clock.waiting() as woken:
                 answer = await self._changes_now(since, time.monotonic() >= deadline)
                 if answer is not None:
                     return answer
-                # woken at once by a write of this process; others' are seen within POLL_S
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), POLL_S)
-            finally:
-                self._waiting.discard(woken)
+                    await asyncio.wait_for(woken.wait(), max(0.0, deadline - time.monotonic()))
 
     async def _changes_now(self, since: int, last_look: bool) -> dict[str, Any] | None:
         async with self._db.reading() as conn:

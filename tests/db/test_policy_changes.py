@@ -100,3 +100,33 @@ async def test_a_transaction_cancelled_while_waiting_for_a_lock_ends_cancelled(
         await other.close()
     async with fresh_db.transaction() as conn:  # the pool still hands out usable connections
         policy_changes.note(conn, "@after:x")
+
+
+async def test_a_change_by_another_process_wakes_a_waiting_long_poll(
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The module's long poll waits in this process; a CLI command or the other appservice
+    process writes. On PostgreSQL its NOTIFY wakes the poll (the clock is then read only every
+    30 s here, so only the NOTIFY can be in time); on SQLite the one clock read per POLL_S."""
+    from messenger.config import ChatRequestsSection
+    from messenger.namespace import BotNamespace
+    from messenger.requests import facts
+
+    monkeypatch.setattr(facts, "LISTENING_POLL_S", 30.0)
+    await fresh_db.migrate()
+    other = Database(fresh_db.url)  # its commits do not reach this process's in-memory wake
+    policy = facts.PolicyFacts(fresh_db, BotNamespace("_messenger_", "x"), ChatRequestsSection())
+    try:
+        async with fresh_db.reading() as conn:
+            start, _pruned = await policy_changes.clock(conn)
+        for round_ in range(2):  # also once the watch is running
+            waiting = asyncio.ensure_future(policy.changes(start, 30))
+            await asyncio.sleep(1.0)  # the poll waits (and on PostgreSQL LISTENs)
+            assert not waiting.done()
+            async with other.transaction() as conn:
+                policy_changes.note(conn, f"@changed{round_}:x")
+            answer = await asyncio.wait_for(waiting, 10)  # long before the poll's own 30 s
+            assert answer["tick"] == start + 1 and f"@changed{round_}:x" in answer["records"]
+            start = answer["tick"]
+    finally:
+        await other.close()

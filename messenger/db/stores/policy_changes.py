@@ -6,6 +6,7 @@ next tick of the one-row clock and logs the users under it. The clock row stays 
 the commit, so on PostgreSQL too a reader that sees tick n has seen every tick below it (no
 gaps to skip past); it is taken last in the transaction, just before the commit, and held only
 that long. The log is pruned after an hour; a follower that fell further behind starts over.
+On PostgreSQL every tick also sends a NOTIFY, so other processes need not poll the clock.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KEEP_MS = 3_600_000
 # not a user: noted when the directory changed (who is visible to patients); every Synapse
 # process that decides (the main process, each worker) fetches the visible set again
 DIRECTORY = "#directory"
+CHANNEL = "messenger_policy_changes"  # PostgreSQL: NOTIFY at every tick (requests/facts.py)
 
 
 def note(conn: AsyncConnection, users: str | list[str]) -> None:
@@ -47,6 +49,8 @@ async def _flush(conn: AsyncConnection) -> None:
     await conn.execute(
         policy_changes.insert(), [{"seq": tick, "user_id": user, "at": at} for user in users]
     )
+    if conn.dialect.name == "postgresql":  # delivered at commit to every LISTENing process
+        await conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,13 @@ class Changes:
     clock: int  # the newest tick when this was read
 
 
+# built once: SQLAlchemy memoizes a statement's cache key on the object, and the clock is read
+# many times a second while the module's long polls wait
+_CLOCK = sa.select(policy_clock.c.seq, policy_clock.c.pruned_through).where(policy_clock.c.id == 1)
+
+
 async def clock(conn: AsyncConnection) -> tuple[int, int]:
-    row = (await conn.execute(sa.select(policy_clock).where(policy_clock.c.id == 1))).one()
+    row = (await conn.execute(_CLOCK)).one()
     return int(row.seq), int(row.pruned_through)
 
 
