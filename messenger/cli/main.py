@@ -11,6 +11,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import click
@@ -352,30 +353,41 @@ def status(data_dir: Path | None, as_json: bool) -> None:
     settings = settings_for(data_dir)
     cfg = settings.config
 
+    scaled = cfg.homeserver.scaled
+    ports = worker_map(scaled).appservice_ports if scaled is not None else ()
+    # several appservice processes: each asked itself (the front would answer for either)
+    urls = [f"http://{LOOPBACK}:{port}" for port in ports] or [cfg.appservice.url]
+
+    async def health(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
+        try:
+            async with session.get(
+                url + "/_messenger/health", timeout=aiohttp.ClientTimeout(total=3)
+            ) as response:
+                return await response.json() if response.status == 200 else None
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+
     async def probe() -> dict[str, object]:
         hs_ok = await _http_ok(cfg.homeserver.client_url + "/health")
-        as_health: dict[str, object] | None = None
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(
-                    cfg.appservice.url + "/_messenger/health",
-                    timeout=aiohttp.ClientTimeout(total=3),
-                ) as response,
-            ):
-                as_health = await response.json() if response.status == 200 else None
-        except (aiohttp.ClientError, TimeoutError):
-            pass
+        async with aiohttp.ClientSession() as session:
+            instances = [{"url": url, "detail": await health(session, url)} for url in urls]
+        details = [i["detail"] for i in instances if isinstance(i["detail"], dict)]
+        leader = next(
+            (d for d in details if d.get("instance", {}).get("role", "leader") == "leader"), None
+        )
         state = _state_file(settings)
         supervisor = json.loads(state.read_text()) if state.exists() else None
+        appservice: dict[str, object] = {
+            "url": cfg.appservice.url,
+            "healthy": len(details) == len(instances),
+            "detail": leader,  # the process that runs the bots
+        }
+        if ports:
+            appservice["instances"] = instances
         return {
             "data_dir": str(settings.data_dir),
             "homeserver": {"url": cfg.homeserver.public_url, "healthy": hs_ok},
-            "appservice": {
-                "url": cfg.appservice.url,
-                "healthy": as_health is not None,
-                "detail": as_health,
-            },
+            "appservice": appservice,
             "supervisor": supervisor,
         }
 
@@ -393,6 +405,9 @@ def status(data_dir: Path | None, as_json: bool) -> None:
         sys.exit(0 if healthy else 1)
     click.echo(f"homeserver  {hs['url']}  {'healthy' if hs['healthy'] else 'DOWN'}")
     click.echo(f"appservice  {appservice['url']}  {'healthy' if appservice['healthy'] else 'DOWN'}")
+    for number, instance in enumerate(appservice.get("instances", []), start=1):
+        role = (instance["detail"] or {}).get("instance", {}).get("role", "DOWN")
+        click.echo(f"  process {number} {instance['url']}: {role}")
     if isinstance(detail, dict):
         for bot, bot_state in detail.get("bots", {}).items():
             click.echo(f"  bot {bot}: {bot_state}")
