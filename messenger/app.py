@@ -59,6 +59,7 @@ class App:
         self.port = instance_port(settings, instance)
         self.halted = asyncio.Event()  # set when this process must end (lease lost)
         self._bots_started = False
+        self._bots_task: asyncio.Task[None] | None = None
         bots = BotNamespace(cfg.appservice.namespace_prefix, cfg.homeserver.server_name)
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -217,7 +218,18 @@ class App:
         if self._bots_started:
             return
         log.info("appservice %s leads: starting the bots", self.instance)
-        self._tasks.append(asyncio.create_task(self._start_bots(), name="bots"))
+        self._bots_task = asyncio.create_task(self._start_bots(), name="bots")
+        self._bots_task.add_done_callback(self._bots_start_ended)
+
+    def _bots_start_ended(self, task: asyncio.Task[None]) -> None:
+        """A leader whose bots failed to start ends: the supervisor starts it again (or the
+        standby takes the lease) rather than holding the lease with no bots running."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error(
+            "appservice %s: starting the bots failed", self.instance, exc_info=task.exception()
+        )
+        self.halted.set()
 
     def _lost(self) -> None:
         if self._bots_started:
@@ -247,6 +259,10 @@ class App:
         )
 
     async def stop(self) -> None:
+        if self._bots_task is not None:  # a start still under way ends before the bots stop
+            self._bots_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._bots_task
         await self.bot.stop()
         await self.desk_bot.stop()
         await self.service_bot.stop()

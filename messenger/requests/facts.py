@@ -76,7 +76,7 @@ class ClockWatch:
         try:
             listener = await asyncpg.connect(url.render_as_string(hide_password=False))
             await listener.add_listener(policy_changes.CHANNEL, lambda *_: self.wake())
-        except (OSError, asyncpg.PostgresError):
+        except Exception:  # refused, unreachable, a driver error: the poll still works
             log.warning(
                 "cannot LISTEN for policy changes; reading the clock instead", exc_info=True
             )
@@ -88,6 +88,9 @@ class ClockWatch:
         try:
             await self._read_clock(listener)
         finally:
+            # at once, before the await below: a long poll arriving from now on starts a new
+            # watch instead of finding this one still "running" while it closes
+            self._task = None
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()

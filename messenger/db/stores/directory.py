@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import insert_ignoring_duplicates
 from messenger.db.schema import name_terms, provider_settings, providers, search_terms
 from messenger.db.stores import policy_changes
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500
 # one group per query word: any of its terms may match; (term, as_prefix)
@@ -197,7 +201,11 @@ async def analyze(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("ANALYZE"))
         return
     for index in ("ix_provider_fts_document", "ix_provider_fts_name"):
-        await conn.execute(sa.text(f"SELECT gin_clean_pending_list('{index}'::regclass)"))
+        try:
+            async with conn.begin_nested():  # a refusal must not end the import's transaction
+                await conn.execute(sa.text(f"SELECT gin_clean_pending_list('{index}'::regclass)"))
+        except DBAPIError as error:  # e.g. the database user does not own the index
+            log.warning("cannot merge %s's pending list (autovacuum will): %s", index, error.orig)
     await conn.execute(sa.text("ANALYZE providers, provider_fts, provider_settings"))
 
 
