@@ -9,7 +9,10 @@ Starts a real Synapse and `messenger serve` (as the tests do), then
    - accepted/s: events durably stored and answered 200,
    - processed/s: events through the inbox worker into the room registry (until the inbox is empty).
 
-Run: .venv/bin/python -m bench.ingest [--transactions 50] [--sends 500] [--write]
+   Then S transactions of 1 event each (what live traffic looks like), with the appservice's
+   CPU time per event.
+
+Run: .venv/bin/python -m bench.ingest [--transactions 50] [--singles 500] [--sends 500] [--write]
 --write puts the table into BENCHMARKS.md between the ingest markers; BENCH_KEEP=1 keeps the
 temporary data dir (logs) for a look afterwards.
 """
@@ -34,6 +37,7 @@ import asyncpg
 import yaml
 from sqlalchemy.engine import make_url
 
+from bench.cpu import cpu_seconds
 from messenger.db.database import Database
 from messenger.db.stores import inbox
 from tests.system import System, postgres_url
@@ -43,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _events(txn: int, size: int) -> list[dict[str, Any]]:
     events = []
-    for n in range(size):
+    for n in range(txn * size, (txn + 1) * size):  # every tenth event a membership
         room = f"!bench{n % 20}-{txn % 5}:localhost"
         base = {
             "event_id": f"$bench-{uuid.uuid4().hex}",
@@ -111,10 +115,17 @@ async def synapse_send_rate(system: System, sends: int) -> float:
         return sends / (time.perf_counter() - started)
 
 
-async def ingest_rate(system: System, db: Database, transactions: int) -> tuple[float, float]:
+async def ingest_rate(
+    system: System, db: Database, transactions: int, size: int
+) -> tuple[float, float, float]:
+    """(accepted/s, processed/s, the appservice's CPU ms per event) for `transactions` of
+    `size` events each, sent one after the other as Synapse sends them."""
     headers = {"Authorization": f"Bearer {system.settings.secrets.hs_token}"}
-    payloads = [{"events": _events(t, 100)} for t in range(transactions)]
+    payloads = [{"events": _events(t, size)} for t in range(transactions)]
+    assert system.appservice.proc is not None
+    pid = system.appservice.proc.pid
     async with aiohttp.ClientSession(headers=headers) as session:
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         for payload in payloads:
             async with session.put(
@@ -129,8 +140,9 @@ async def ingest_rate(system: System, db: Database, transactions: int) -> tuple[
                 break
         await asyncio.sleep(0.05)
     processed = time.perf_counter() - started
-    events = transactions * 100
-    return events / accepted, events / processed
+    events = transactions * size
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / events
+    return events / accepted, events / processed, cpu_ms
 
 
 async def _restart_on(system: System, url: str | None) -> None:
@@ -149,7 +161,7 @@ async def _restart_on(system: System, url: str | None) -> None:
     await system.start_appservice()
 
 
-async def main(transactions: int, sends: int, write: bool) -> None:
+async def main(transactions: int, singles: int, sends: int, write: bool) -> None:
     rows: list[tuple[str, str]] = []
     folder = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
@@ -179,8 +191,7 @@ async def main(transactions: int, sends: int, write: bool) -> None:
                 if url is not None:
                     await _restart_on(system, url)
                 db = Database(system.settings.database_url)
-                accepted, processed = await ingest_rate(system, db, transactions)
-                await db.close()
+                accepted, processed, cpu_ms = await ingest_rate(system, db, transactions, 100)
                 rows.append(
                     (
                         f"appservice ingest on {label}: accepted (stored + 200)",
@@ -190,7 +201,16 @@ async def main(transactions: int, sends: int, write: bool) -> None:
                 rows.append(
                     (
                         f"appservice ingest on {label}: processed into registry",
-                        f"{processed:,.0f} events/s",
+                        f"{processed:,.0f} events/s ({cpu_ms:.2f} ms CPU per event)",
+                    )
+                )
+                # live traffic: Synapse sends an event or two per transaction
+                _, processed, cpu_ms = await ingest_rate(system, db, singles, 1)
+                await db.close()
+                rows.append(
+                    (
+                        f"appservice ingest on {label}: {singles} transactions of 1 event",
+                        f"{processed:,.0f} events/s ({cpu_ms:.2f} ms CPU per event)",
                     )
                 )
             if admin is not None:
@@ -242,7 +262,8 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--transactions", type=int, default=50)
+    parser.add_argument("--singles", type=int, default=500)
     parser.add_argument("--sends", type=int, default=500)
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.transactions, arguments.sends, arguments.write))
+    asyncio.run(main(arguments.transactions, arguments.singles, arguments.sends, arguments.write))

@@ -89,7 +89,7 @@ class App:
                 RoomRegistry(bots),
                 ChatRequestTracker(duration_ms(cfg.chat_requests.expire_after), bots),
             ],
-            on_processed=self.bot.notices.wake,
+            on_notices=self.bot.notices.wake,
         )
         self.server = TransactionServer(
             self.inbox,

@@ -13,6 +13,7 @@ over the load window, errors (must be 0).
 
 Run: .venv/bin/python -m bench.load [--pairs 20] [--duration 60] [--interval 1.0]
      [--client-processes 2] [--deployments plain,embedded,scaled] [--write]
+BENCH_PROFILE=DIR also samples every server process with py-spy over the window.
 """
 
 from __future__ import annotations
@@ -33,35 +34,36 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.cpu import cpu_seconds
 from bench.plain_synapse import plain_system, register_plain, start_plain
 from bench.record import record
 from messenger.db.schema import inbox_events
 from tests.scaled_system import ScaledSystem, missing
 from tests.system import System, messenger_cli
 
-TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time of a process and all its descendants (nginx's workers, Synapse's threads)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, stack = 0.0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-        stack.extend(children.get(current, []))
-    return total
+async def _profile(
+    kind: str, servers: dict[str, int], seconds: float
+) -> list[asyncio.subprocess.Process]:
+    """With BENCH_PROFILE=DIR: py-spy samples (only the thread holding the GIL, i.e. Python's
+    own CPU time) of every server process over the window, as raw stacks in DIR. py-spy is a
+    tool, not a dependency: `.venv/bin/pip install py-spy`."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder:
+        return []
+    os.makedirs(folder, exist_ok=True)
+    spy = str(Path(sys.executable).parent / "py-spy")
+    return [
+        await asyncio.create_subprocess_exec(
+            *(spy, "record", "--gil", "--nonblocking", "--format", "raw", "--rate", "100"),
+            *("--duration", str(max(1, int(seconds))), "--pid", str(pid)),
+            *("--output", os.path.join(folder, f"{kind}-{name}.txt")),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for name, pid in servers.items()
+        if name != "nginx"
+    ]
 
 
 def _processes(system: System) -> dict[str, int]:
@@ -198,11 +200,14 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         await asyncio.sleep(max(0.0, start_at - time.time()))
         servers = _processes(system)
         size_before = _database_bytes(system)
-        cpu_before = {name: _cpu_seconds(pid) for name, pid in servers.items()}
-        client_before = sum(_cpu_seconds(c.pid) for c in clients)
+        cpu_before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+        client_before = sum(cpu_seconds(c.pid) for c in clients)
+        profiles = await _profile(kind, servers, end_at - time.time())
         await asyncio.sleep(max(0.0, end_at - time.time()))
-        cpu = {name: _cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
-        client_cpu = sum(_cpu_seconds(c.pid) for c in clients) - client_before
+        for profile in profiles:
+            await profile.wait()
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
+        client_cpu = sum(cpu_seconds(c.pid) for c in clients) - client_before
         outputs = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in
                    await asyncio.gather(*communicating)]  # fmt: skip
         lags = (

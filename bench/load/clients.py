@@ -11,6 +11,7 @@ line of figures at the end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -30,6 +31,7 @@ class TimedUser(E2EUser):
     """An E2E client that notes, for each load message it decrypts, how long it took."""
 
     latencies: list[float]
+    received = 0  # load messages of the other side decrypted
 
     async def _on_message(self, room: Any, event: Any) -> None:
         body = str(getattr(event, "body", ""))
@@ -38,6 +40,7 @@ class TimedUser(E2EUser):
                 return  # our own message, back through sync
             sent_at = float(body.split()[1])
             self.latencies.append(time.time() - sent_at)
+            self.received += 1  # waiters are woken after each sync
             return
         await super()._on_message(room, event)
 
@@ -124,11 +127,13 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
         if "channel" in spec["patient"]:
             side.append(asyncio.ensure_future(_ticket(patient, spec, stats)))
         turn = 0
+        sent = {patient.user_id: 0, practice.user_id: 0}
         while time.time() < end_at:
             sender = (patient, practice)[turn % 2]
             try:
                 event_id = await sender.send_text(room, f"{MARK}{time.time():.6f} " + "x" * 80)
                 stats["sent"] += 1
+                sent[sender.user_id] += 1
                 if turn % 10 == 9:
                     redacted = await sender.client.room_redact(room, event_id)
                     if isinstance(redacted, RoomRedactResponse):
@@ -139,7 +144,11 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
                 stats["errors"].append(f"send: {error!r}"[:300])
             turn += 1
             await asyncio.sleep(spec["interval_s"])
-        await asyncio.sleep(5)  # the last messages' way to the other side
+        # the last messages' way to the other side (a message still missing after a minute
+        # counts as an error: sent but not received)
+        with contextlib.suppress(TimeoutError):
+            await patient.wait_for(lambda: patient.received >= sent[practice.user_id], 60)
+            await practice.wait_for(lambda: practice.received >= sent[patient.user_id], 60)
         await asyncio.wait(side[1:], timeout=60)  # a request or ticket still under way
         for task in side:
             task.cancel()

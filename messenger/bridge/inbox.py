@@ -1,11 +1,12 @@
 """The inbox worker: processes stored envelopes in arrival order, each exactly once.
 
-Events are handled in batches in one database transaction: marking them processed and applying
-them commit together, so a crash leaves an event either pending (processed after restart) or
-done — never twice. A malformed event, or one our
-code fails on, is recorded with its error and skipped; it never blocks the events behind it.
-A database outage (connection lost, lock timeout, deadlock) never marks an event failed: the batch
-rolls back and the worker retries it after a pause.
+Events are handled as they arrive, in the database transaction that stores them (`accept`);
+what that leaves (a failure, a backlog) the worker takes. Either way a batch is marked processed
+and applied in one transaction, so a crash leaves an event either pending (processed after
+restart) or done — never twice. A malformed event, or one our code fails on, is recorded with
+its error and skipped; it never blocks the events behind it. A database outage (connection lost,
+lock timeout, deadlock) never marks an event failed: the batch rolls back and the worker retries
+it after a pause.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.database import Database, now_ms
+from messenger.db.stores import chat_requests
 from messenger.db.stores import inbox as inbox_store
 from messenger.rooms.envelope import Envelope, MalformedEvent, parse_envelope
 
@@ -49,22 +51,45 @@ class InboxWorker:
         self,
         db: Database,
         handlers: Sequence[EventHandler],
-        on_processed: Callable[[], None] | None = None,
+        on_notices: Callable[[], None] | None = None,
     ) -> None:
+        """`on_notices` is called after a commit in which the handlers queued notices."""
         self._db = db
         self._handlers = handlers
-        self._on_processed = on_processed
+        self._on_notices = on_notices
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self.processed = 0
 
     async def accept(self, txn_id: str, envelopes: list[dict[str, Any]]) -> bool:
-        """Store a transaction durably (before Synapse gets its 200) and wake the worker.
+        """Store a transaction durably (before Synapse gets its 200) and, in the same database
+        transaction, process what is pending (the new events, after any older ones left
+        behind): one transaction per Synapse transaction instead of two. If that processing
+        fails, it is rolled back alone — the events stay stored and the worker takes them.
         Returns True when the transaction id was seen before."""
         async with self._db.transaction() as conn:
             duplicate = await inbox_store.accept_transaction(conn, txn_id, envelopes, now_ms())
-        self._wake.set()
+            handled = await self._process_now(conn) if envelopes else 0
+            notices = chat_requests.notices_queued(conn)
+        self._notify(notices)
+        if handled is None or handled == BATCH:  # left for the worker, or more behind
+            self._wake.set()
         return duplicate
+
+    async def _process_now(self, conn: AsyncConnection) -> int | None:
+        """The pending events (oldest first, at most BATCH) in a savepoint; None if it failed."""
+        try:
+            async with conn.begin_nested():
+                batch = await inbox_store.pending(conn, BATCH)
+                await self._process(conn, batch)
+        except Exception:
+            log.warning("inbox: processing on arrival failed; the worker retries", exc_info=True)
+            return None
+        return len(batch)
+
+    def _notify(self, notices: bool) -> None:
+        if notices and self._on_notices is not None:
+            self._on_notices()
 
     async def counts(self) -> dict[str, int]:
         async with self._db.transaction() as conn:
@@ -97,9 +122,9 @@ class InboxWorker:
             async with self._db.transaction() as conn:
                 batch = await inbox_store.pending(conn, BATCH)
                 await self._process(conn, batch)
+                notices = chat_requests.notices_queued(conn)
+            self._notify(notices)
             handled += len(batch)
-            if batch and self._on_processed is not None:
-                self._on_processed()
             if len(batch) < BATCH:
                 return handled
 

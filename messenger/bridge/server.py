@@ -1,7 +1,8 @@
 """Inbound: the HTTP server Synapse calls (Application Service API v1) and our health route.
 
-Transactions are authenticated (constant-time), stored durably, answered 200, and processed by the
-InboxWorker in the background. Slow work never happens inside the request.
+Transactions are authenticated (constant-time), stored durably and processed by the InboxWorker
+(in the same database transaction when nothing fails, else in the background), then answered
+200. Nothing but database work happens inside the request.
 """
 
 from __future__ import annotations

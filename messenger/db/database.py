@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Insert
 from sqlalchemy.sql.schema import Table
 
-from messenger.db.engine import READ_ONLY, make_engine
+from messenger.db.engine import READ_ONLY, is_sqlite, make_engine
 from messenger.db.migrate import migrate
 
 BEFORE_COMMIT = "before_commit"
@@ -28,12 +31,38 @@ def retry_delay_ms(attempts: int) -> int:
     return delay
 
 
+def _commit_signal(url: str) -> Path | None:
+    """A file database's signal file (beside it): touched after every hooked commit, by every
+    process, so that another process sees the change with a stat instead of a query."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database + ".changed")
+
+
+def touch(path: Path) -> None:
+    with contextlib.suppress(OSError):  # a missing folder or a read-only disk: readers poll
+        path.touch()
+
+
+def stamp(path: Path) -> int | None:
+    """The signal file's modification time (ns); None while it does not exist."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine = make_engine(url)
         # called after a commit that ran BEFORE_COMMIT hooks (in this process)
         self.after_hooked_commit: list[Callable[[], None]] = []
+        # SQLite: touched after such a commit (what NOTIFY is on PostgreSQL, for other processes)
+        self.commit_signal = _commit_signal(url)
 
     @property
     def dialect(self) -> str:
@@ -61,6 +90,8 @@ class Database:
                 for key in [k for k in info if k.startswith(NOTED_PREFIX)]:
                     del info[key]
         if hooks:
+            if self.commit_signal is not None:
+                touch(self.commit_signal)
             for listener in self.after_hooked_commit:
                 listener()
 

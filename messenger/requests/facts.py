@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.accounts.roles import role_of
 from messenger.config import ChatRequestsSection
-from messenger.db.database import Database, now_ms
+from messenger.db.database import Database, now_ms, stamp
 from messenger.db.stores import chat_requests as store
 from messenger.db.stores import invite_permissions, policy_changes
 from messenger.ids import Role
@@ -33,18 +33,20 @@ from messenger.policy.records import DAY_MS, Limits, UserFacts
 log = logging.getLogger(__name__)
 MAX_USERS = 1000
 MAX_WAIT_S = 30.0
-POLL_S = 0.05  # how often the policy clock is read while long polls wait (others write too)
-LISTENING_POLL_S = 2.0  # PostgreSQL: NOTIFY wakes; the clock is read this seldom, to be safe
+POLL_S = 0.05  # how often other processes' changes are looked for while long polls wait
+SAFETY_READ_S = 2.0  # NOTIFY (PostgreSQL) or the signal file (SQLite) wake; the clock is read
+# this often anyway, in case a notification was lost with a connection or a writer died
 LINGER_S = 5.0  # the clock watch goes on this long after the last long poll (the next comes)
 
 
 class ClockWatch:
     """Wakes the waiting long polls when the policy clock moves. This process's writes wake them
     at once (after commit). Another process's writes (a CLI command, another appservice
-    process): on PostgreSQL its NOTIFY wakes them (a LISTEN connection; the clock is still read
-    every LISTENING_POLL_S in case a notification was lost with a connection); on SQLite one
-    read of the clock every POLL_S sees them — one for the whole process, however many long
-    polls wait (every Synapse process of the scaled deployment holds one)."""
+    process): on PostgreSQL its NOTIFY wakes them (a LISTEN connection); on SQLite the writer
+    touches the database's signal file, which is looked at (a stat, no query) every POLL_S.
+    Either way the clock is also read every SAFETY_READ_S, in case a notification was lost.
+    One watch for the whole process, however many long polls wait (every Synapse process of
+    the scaled deployment holds one)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -98,22 +100,31 @@ class ClockWatch:
     async def _read_clock(self, listener: asyncpg.Connection | None) -> None:
         """Until no long poll has waited for LINGER_S. The first read wakes every waiter: a
         change may have come between its own read and this one (or before the LISTEN)."""
+        signal = self._db.commit_signal
         seen: int | None = None
-        last_waiter = time.monotonic()
+        signalled: int | None = None
+        last_read = last_waiter = time.monotonic()
         while self._waiting or time.monotonic() - last_waiter < LINGER_S:
             if self._waiting:
                 last_waiter = time.monotonic()
-            try:
-                async with self._db.reading() as conn:
-                    tick, _pruned = await policy_changes.clock(conn)
-            except Exception:  # the database away for a moment: the long polls time out
-                log.warning("policy clock not readable; retrying", exc_info=True)
-            else:
-                if tick != seen:
-                    self.wake()
-                seen = tick
             listening = listener is not None and not listener.is_closed()
-            await asyncio.sleep(LISTENING_POLL_S if listening else POLL_S)
+            if signal is not None:  # SQLite: other processes touch the file after a change
+                stamped, signalled = signalled, stamp(signal)
+                changed = stamped != signalled
+            else:
+                changed = not listening  # no signal, no NOTIFY: read every time
+            if seen is None or changed or time.monotonic() - last_read >= SAFETY_READ_S:
+                last_read = time.monotonic()
+                try:
+                    async with self._db.reading() as conn:
+                        tick, _pruned = await policy_changes.clock(conn)
+                except Exception:  # the database away for a moment: the long polls time out
+                    log.warning("policy clock not readable; retrying", exc_info=True)
+                else:
+                    if tick != seen:
+                        self.wake()
+                    seen = tick
+            await asyncio.sleep(SAFETY_READ_S if listening else POLL_S)
 
 
 class PolicyFacts:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.bridge.inbox import InboxWorker
 from messenger.db.database import Database
-from messenger.db.stores import inbox, registry
+from messenger.db.stores import chat_requests, inbox, registry
 from messenger.namespace import BotNamespace
 from messenger.rooms.envelope import Envelope, envelope_of
 from messenger.rooms.registry import RoomRegistry
@@ -109,3 +110,68 @@ async def test_two_workers_process_each_event_exactly_once(fresh_db: Database) -
     async with fresh_db.transaction() as conn:
         room = await registry.get_room(conn, "!r:x")
     assert room is not None and room.message_count == 500
+
+
+class _Notifies(RoomRegistry):
+    """A handler that queues a notice for a member's join (as the chat-request tracker does)."""
+
+    def __init__(self) -> None:
+        super().__init__(BotNamespace("_messenger_", "x"))
+
+    async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        await super().apply(conn, events)
+        for event in events:
+            if event.type == "m.room.member":
+                await chat_requests.add_notice(conn, event.sender, "request_sent", {}, 1)
+
+
+async def test_accepted_events_are_processed_in_the_storing_transaction(
+    fresh_db: Database,
+) -> None:
+    """No worker runs: what `accept` stored is processed when it returns (Synapse's 200), and
+    the notice courier is woken only after a commit that queued a notice."""
+    await fresh_db.migrate()
+    woken: list[int] = []
+    worker = InboxWorker(fresh_db, [_Notifies()], on_notices=lambda: woken.append(1))
+    assert not await worker.accept("1", [_message(1), _message(2)])
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        assert (await inbox.counts(conn))["pending"] == 0
+    assert room is not None and room.message_count == 2 and woken == []
+    await worker.accept("2", [_join("@a:x"), _message(3)])
+    assert woken == [1]
+    assert await worker.accept("2", [_message(3)])  # a repeated txn id: nothing twice
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+    assert room is not None and room.message_count == 3 and woken == [1]
+
+
+class _DatabaseAwayOnce(RoomRegistry):
+    """The database fails (a lost connection, a lock timeout) the first time it is used."""
+
+    def __init__(self) -> None:
+        super().__init__(BotNamespace("_messenger_", "x"))
+        self.failed = False
+
+    async def apply(self, conn: AsyncConnection, events: list[Envelope]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OperationalError("UPDATE rooms", {}, Exception("database is locked"))
+        await super().apply(conn, events)
+
+
+async def test_a_failure_on_arrival_leaves_the_events_stored_for_the_worker(
+    fresh_db: Database,
+) -> None:
+    """Processing on arrival fails as a whole: the transaction is still stored (Synapse gets
+    its 200), nothing is marked failed, and the worker processes the events."""
+    await fresh_db.migrate()
+    worker = InboxWorker(fresh_db, [_DatabaseAwayOnce()])
+    assert not await worker.accept("1", [_message(1), _message(2)])
+    async with fresh_db.transaction() as conn:
+        assert (await inbox.counts(conn)) == {"stored": 2, "pending": 2, "failed": 0}
+    assert await worker.drain() == 2
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        assert (await inbox.counts(conn)) == {"stored": 2, "pending": 0, "failed": 0}
+    assert room is not None and room.message_count == 2

@@ -106,13 +106,13 @@ async def test_a_change_by_another_process_wakes_a_waiting_long_poll(
     fresh_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The module's long poll waits in this process; a CLI command or the other appservice
-    process writes. On PostgreSQL its NOTIFY wakes the poll (the clock is then read only every
-    30 s here, so only the NOTIFY can be in time); on SQLite the one clock read per POLL_S."""
+    process writes. On PostgreSQL its NOTIFY wakes the poll, on SQLite its touch of the signal
+    file (the clock itself is read only every 30 s here, so only those can be in time)."""
     from messenger.config import ChatRequestsSection
     from messenger.namespace import BotNamespace
     from messenger.requests import facts
 
-    monkeypatch.setattr(facts, "LISTENING_POLL_S", 30.0)
+    monkeypatch.setattr(facts, "SAFETY_READ_S", 30.0)
     await fresh_db.migrate()
     other = Database(fresh_db.url)  # its commits do not reach this process's in-memory wake
     policy = facts.PolicyFacts(fresh_db, BotNamespace("_messenger_", "x"), ChatRequestsSection())

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from messenger.db.database import insert_ignoring_duplicates, retry_delay_ms
+from messenger.db.database import NOTED_PREFIX, insert_ignoring_duplicates, retry_delay_ms
 from messenger.db.schema import (
     access_codes,
     accounts,
@@ -277,6 +277,9 @@ class Notice:
     language: str | None
 
 
+NOTICES_QUEUED = NOTED_PREFIX + "notices"  # set in conn.info by add_notice, for this transaction
+
+
 async def add_notice(
     conn: AsyncConnection, user: str, text_key: str, args: dict[str, str], at: int
 ) -> None:
@@ -285,6 +288,12 @@ async def add_notice(
             user_id=user, text_key=text_key, args=json.dumps(args), created_at=at
         )
     )
+    conn.info[NOTICES_QUEUED] = True
+
+
+def notices_queued(conn: AsyncConnection) -> bool:
+    """Whether this transaction queued a notice (so the courier is worth waking after it)."""
+    return bool(conn.info.get(NOTICES_QUEUED))
 
 
 async def unsent_notices(conn: AsyncConnection, now: int, limit: int = 50) -> list[Notice]:
