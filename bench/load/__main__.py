@@ -241,6 +241,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         "lag_p50": _quantile(lags, 0.5),
         "lag_p99": _quantile(lags, 0.99),
         "errors": [e for o in outputs for e in o["errors"]],
+        "missing": [m for o in outputs for m in o["missing"]],  # sent, never received
         "undecryptable": sum(o["undecryptable"] for o in outputs),
         "cpu": cpu,
         "client_cpu": client_cpu,

@@ -32,6 +32,7 @@ class TimedUser(E2EUser):
 
     latencies: list[float]
     received = 0  # load messages of the other side decrypted
+    seen: set[str]  # their event ids
 
     async def _on_message(self, room: Any, event: Any) -> None:
         body = str(getattr(event, "body", ""))
@@ -41,6 +42,7 @@ class TimedUser(E2EUser):
             sent_at = float(body.split()[1])
             self.latencies.append(time.time() - sent_at)
             self.received += 1  # waiters are woken after each sync
+            self.seen.add(event.event_id)
             return
         await super()._on_message(room, event)
 
@@ -108,6 +110,7 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
     practice = TimedUser(hs, spec["practice"]["user_id"], spec["practice"]["password"],
                          folder / "practice")  # fmt: skip
     patient.latencies, practice.latencies = stats["latencies"], stats["latencies"]
+    patient.seen, practice.seen = set(), set()
     await patient.login()
     await practice.login()
     try:
@@ -128,12 +131,14 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
             side.append(asyncio.ensure_future(_ticket(patient, spec, stats)))
         turn = 0
         sent = {patient.user_id: 0, practice.user_id: 0}
+        sent_ids: dict[str, list[str]] = {patient.user_id: [], practice.user_id: []}
         while time.time() < end_at:
             sender = (patient, practice)[turn % 2]
             try:
                 event_id = await sender.send_text(room, f"{MARK}{time.time():.6f} " + "x" * 80)
                 stats["sent"] += 1
                 sent[sender.user_id] += 1
+                sent_ids[sender.user_id].append(event_id)
                 if turn % 10 == 9:
                     redacted = await sender.client.room_redact(room, event_id)
                     if isinstance(redacted, RoomRedactResponse):
@@ -152,6 +157,12 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
         await asyncio.wait(side[1:], timeout=60)  # a request or ticket still under way
         for task in side:
             task.cancel()
+        for receiver, other in ((patient, practice), (practice, patient)):  # to look them up
+            stats["missing"] += [
+                f"{room} {event_id} from {other.user_id}"
+                for event_id in sent_ids[other.user_id]
+                if event_id not in receiver.seen
+            ]
         stats["undecryptable"] += len(patient.undecryptable) + len(practice.undecryptable)
     finally:
         await patient.close()
@@ -162,7 +173,7 @@ async def main() -> None:
     specs: list[dict[str, Any]] = json.loads(sys.stdin.read())
     stats: dict[str, Any] = {"latencies": [], "sent": 0, "deleted": 0, "errors": [],
                              "undecryptable": 0, "ready": 0, "request_latencies": [],
-                             "ticket_latencies": []}  # fmt: skip
+                             "ticket_latencies": [], "missing": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="load-clients-") as folder:
         results = await asyncio.gather(
             *(_pair(spec, Path(folder) / str(n), stats) for n, spec in enumerate(specs)),
