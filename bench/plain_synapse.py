@@ -11,9 +11,18 @@ from typing import Any
 
 import aiohttp
 
+from messenger.homeserver.synapse_config import REGISTRATION
 from tests.system import System, wait_http
 
 PLAIN: dict[str, Any] = {"modules": [], "app_service_config_files": []}
+
+
+def as_deployed(folder: Path) -> dict[str, Any]:
+    """Synapse settings for a test system that make it run as `messenger up` does: only our
+    appservice registered. The tests' timestamp appservice (tests/system.py) has no URL, but
+    its user namespace `@.*` makes Synapse open, store and complete an appservice transaction
+    for every event all the same — bookkeeping that no deployment does."""
+    return {"app_service_config_files": [str(folder / "synapse" / REGISTRATION)]}
 
 
 def plain_system(folder: Path, extra: dict[str, Any] | None = None) -> System:

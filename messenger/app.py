@@ -28,6 +28,7 @@ from messenger.bridge.admin_account import admin_token
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.bridge.inbox import InboxWorker
+from messenger.bridge.pace import AnswerPace
 from messenger.bridge.server import TransactionServer
 from messenger.config import BotSection, Settings, duration_ms
 from messenger.db.database import Database
@@ -50,6 +51,7 @@ from messenger.retention.thresholds import LeaveThresholds
 from messenger.rooms.registry import RoomRegistry
 
 log = logging.getLogger(__name__)
+SHUTDOWN_S = 3.0
 
 
 class App:
@@ -105,6 +107,7 @@ class App:
             ),
             PolicyFacts(self.db, bots, cfg.chat_requests),
             self.thresholds,
+            AnswerPace(duration_ms(cfg.appservice.transaction_window) / 1000),
         )
         self.jobs = JobRunner(JobContext(self.db, self.hs, self._admin_token, settings))
         self.scheduler = JobScheduler(
@@ -190,7 +193,10 @@ class App:
         cfg = self.settings.config.appservice
         web_app = self.server.app()
         web_app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        # at stop, requests still running after SHUTDOWN_S are cancelled: a module's long poll
+        # (up to 20 s) would otherwise hold the stop; a cancelled transaction is rolled back and
+        # Synapse sends it again
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         await self._runner.setup()
         await web.TCPSite(self._runner, cfg.bind_address, self.port).start()
         log.info("appservice listening on %s:%d", cfg.bind_address, self.port)
@@ -259,6 +265,7 @@ class App:
         )
 
     async def stop(self) -> None:
+        await self.server.drain()  # Synapse's queued events reach us before we go
         if self._bots_task is not None:  # a start still under way ends before the bots stop
             self._bots_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -157,6 +157,18 @@ class AppserviceSection(_Section):
     bind_address: str = "127.0.0.1"
     port: int = Field(29330, ge=1, le=65535)
     namespace_prefix: str = "_messenger_"
+    # Under traffic, the answer to a small Synapse transaction waits until this long after the
+    # previous answer, so that the next transaction carries what queued meanwhile (its events are
+    # stored and applied before). "0" answers at once. See bridge/pace.py.
+    transaction_window: str = "250ms"
+
+    @field_validator("transaction_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        value = _duration(value, "appservice.transaction_window")
+        if duration_ms(value) > 5000:
+            raise ValueError(f"{value!r} is too long; at most 5s (the room registry lags by it)")
+        return value
 
     @field_validator("id")
     @classmethod

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -87,7 +88,11 @@ async def wait_up(up: Process, hs_url: str, as_url: str) -> None:
 
 class ScaledSystem(System):
     def __init__(
-        self, data_dir: Path, appservice_processes: int = 1, chat_requests_check: str = "1m"
+        self,
+        data_dir: Path,
+        appservice_processes: int = 1,
+        chat_requests_check: str = "1m",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         tag = uuid.uuid4().hex[:10]
         base = make_url(postgres_url() or "")
@@ -99,6 +104,7 @@ class ScaledSystem(System):
         ).render_as_string(hide_password=False)
         super().__init__(
             data_dir,
+            extra=extra,
             overrides={
                 "database": {"url": self.ours_url},
                 "chat_requests": {

@@ -41,6 +41,16 @@ def test_packaged_example_is_valid_and_documents_defaults() -> None:
             "appservice.namespace_prefix",
             "start with '_'",
         ),
+        (
+            {"appservice": {"transaction_window": "soon"}},
+            "appservice.transaction_window",
+            "duration",
+        ),
+        (
+            {"appservice": {"transaction_window": "10s"}},
+            "appservice.transaction_window",
+            "at most 5s",
+        ),
         ({"database": {"url": "mysql://x"}}, "database.url", "postgresql+asyncpg"),
         ({"homeserver": {"prot": 1}}, "homeserver.prot", "unknown key"),
         ({"default_language": "fr"}, "default_language", "'de' or 'en'"),

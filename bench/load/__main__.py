@@ -12,7 +12,9 @@ Per deployment: messages/s sustained, send->decrypt latency p50/p99, the appserv
 over the load window, errors (must be 0).
 
 Run: .venv/bin/python -m bench.load [--pairs 20] [--duration 60] [--interval 1.0]
-     [--client-processes 2] [--deployments plain,embedded,scaled] [--write]
+     [--client-processes 2] [--deployments plain,embedded,scaled] [--no-tickets] [--write]
+--no-tickets: the same client load on every deployment (no insurer-channel tickets, which plain
+Synapse cannot serve) — the run for the overhead of our module + appservice.
 BENCH_PROFILE=DIR also samples every server process with py-spy over the window.
 """
 
@@ -35,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.cpu import cpu_seconds
-from bench.plain_synapse import plain_system, register_plain, start_plain
+from bench.plain_synapse import as_deployed, plain_system, register_plain, start_plain
 from bench.record import record
 from messenger.db.schema import inbox_events
 from tests.scaled_system import ScaledSystem, missing
@@ -161,11 +163,11 @@ def _quantile(values: list[float], q: float) -> float:
 async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, Any]:
     folder = base / kind
     if kind == "scaled":
-        system: System = ScaledSystem(folder)
+        system: System = ScaledSystem(folder, extra=as_deployed(folder))
     elif kind == "plain":
         system = plain_system(folder)
     else:
-        system = System(folder)
+        system = System(folder, extra=as_deployed(folder))
     if kind == "plain":
         await start_plain(system)
     else:
@@ -176,7 +178,8 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         end_at = start_at + args.duration
         n = len(accounts)
         specs = [{**pair, "hs_url": system.hs_url, "start_at": start_at, "end_at": end_at,
-                  "interval_s": args.interval,
+                  "interval_s": args.interval, "tickets": not args.no_tickets,
+                  "requests": not args.no_requests,
                   # spread over the window: one chat request and one ticket per patient
                   "other_practice": accounts[(i + 1) % n]["practice"]["user_id"],
                   "request_at": start_at + args.duration * (i + 0.25) / n,
@@ -263,6 +266,10 @@ async def main() -> None:
     )
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--deployments", default="plain,embedded,scaled")
+    parser.add_argument("--no-tickets", action="store_true")
+    parser.add_argument(
+        "--no-requests", action="store_true", help="messages only (to tell costs apart)"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     kinds = args.deployments.split(",")
@@ -280,11 +287,12 @@ async def main() -> None:
             shutil.rmtree(base, ignore_errors=True)
     print(report(results, args))
     if args.write:
-        record(
-            "load",
-            "Load test: plain Synapse, embedded and scaled deployments",
-            report(results, args),
-        )
+        if args.no_tickets:
+            record("load-overhead", "Overhead: the same load on plain Synapse and embedded",
+                   report(results, args))  # fmt: skip
+        else:
+            record("load", "Load test: plain Synapse, embedded and scaled deployments",
+                   report(results, args))  # fmt: skip
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
@@ -295,7 +303,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.client_processes} processes, each side sending every {2 * args.interval:g} s "
         f"(turns), every tenth message deleted again, for {args.duration:g} s "
         f"(`.venv/bin/python -m bench.load --pairs {args.pairs} --duration {args.duration:g} "
-        f"--write`).",
+        f"--deployments {','.join(r['deployment'] for r in results)}"
+        f"{' --no-tickets' if args.no_tickets else ''} --write`).",
         "",
         "| deployment | messages/s | send→decrypt p50 | p99 | appservice lag p50 | p99 | errors "
         "| server CPU s (of the window) | clients' CPU s |",
@@ -333,6 +342,16 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         lines.append(
             f"| {r['deployment']} | {r['requests']} of {r['pairs']} | {r['request_p50']:.2f} s | "
             f"{r['request_max']:.2f} s | {tickets[0]} | {tickets[1]} | {tickets[2]} |"
+        )
+    per_message = {r["deployment"]: sum(r["cpu"].values()) / max(1, r["received"]) for r in results}
+    if "plain" in per_message and "embedded" in per_message:
+        lines.append(
+            "\nServer CPU per message delivered: "
+            + ", ".join(f"{kind} {ms * 1000:.1f} ms" for kind, ms in per_message.items())
+            + f"; overhead of our module + appservice (embedded vs plain): "
+            f"{(per_message['embedded'] / per_message['plain'] - 1) * 100:+.0f} %"
+            + (" (the embedded side also served the tickets)" if not args.no_tickets else "")
+            + "."
         )
     for r in results:
         if r.get("db_bytes_per_message") is not None:

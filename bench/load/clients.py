@@ -126,8 +126,9 @@ async def _pair(spec: dict[str, Any], folder: Path, stats: dict[str, Any]) -> No
         stats["ready"] += 1
         await asyncio.sleep(max(0.0, start_at - time.time()))
         side = [asyncio.ensure_future(_accept_requests(practice, len(practice.invites), stats)),
-                asyncio.ensure_future(_request(patient, spec, stats))]  # fmt: skip
-        if "channel" in spec["patient"]:
+                asyncio.ensure_future(_request(patient, spec, stats)) if spec["requests"]
+                else asyncio.ensure_future(asyncio.sleep(0))]  # fmt: skip
+        if "channel" in spec["patient"] and spec["tickets"]:
             side.append(asyncio.ensure_future(_ticket(patient, spec, stats)))
         turn = 0
         sent = {patient.user_id: 0, practice.user_id: 0}

@@ -41,6 +41,7 @@ from nio import (
     RoomSendResponse,
     SyncError,
     UnknownEvent,
+    UploadFilterResponse,
 )
 
 from messenger.bots.attachments import Attachments
@@ -62,6 +63,11 @@ RETRIES = 3
 RETRY_DELAY_S = 15.0
 # events beyond m.room.message that bots are given: poll answers (stable and MSC3381)
 POLL_RESPONSES = ("m.poll.response", "org.matrix.msc3381.poll.response")
+# a bot shares a room with every insured person: it asks for no presence, receipts or typing
+# (Synapse would compute them for every sync it wakes) and never shows itself online (a change of
+# its presence would go to all of them)
+SYNC_FILTER: dict[str, Any] = {"presence": {"types": []}, "room": {"ephemeral": {"types": []}}}
+SYNC_PRESENCE = "offline"
 
 
 class BotSendError(Exception):
@@ -117,6 +123,7 @@ class BotRuntime:
         self.ready = asyncio.Event()
         self.device_id: DeviceID | None = None
         self.client: AsyncClient | None = None
+        self._filter: str | dict[str, Any] = SYNC_FILTER  # its uploaded id once there is one
 
     # --- account and device ------------------------------------------------------------------
     def _store_file(self, device: DeviceID) -> Path:
@@ -219,8 +226,22 @@ class BotRuntime:
             await self.client.close()
 
     # --- sync -------------------------------------------------------------------------------
+    async def _sync_filter(self, client: AsyncClient) -> str | dict[str, Any]:
+        """The filter's id, uploaded once (Synapse checks an inline filter at every sync);
+        inline until an upload succeeds."""
+        if isinstance(self._filter, dict):
+            uploaded = await client.upload_filter(
+                presence=SYNC_FILTER["presence"], room=SYNC_FILTER["room"]
+            )
+            if isinstance(uploaded, UploadFilterResponse):
+                self._filter = uploaded.filter_id
+        return self._filter
+
     async def _sync_once(self, client: AsyncClient, first: bool) -> bool:
-        response = await client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, full_state=first)
+        response = await client.sync(
+            timeout=0 if first else SYNC_TIMEOUT_MS, full_state=first,
+            sync_filter=await self._sync_filter(client), set_presence=SYNC_PRESENCE,
+        )  # fmt: skip
         if isinstance(response, SyncError):
             log.warning("bot %s: sync failed: %s", self.user_id, response.message)
             return False

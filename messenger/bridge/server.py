@@ -2,14 +2,19 @@
 
 Transactions are authenticated (constant-time), stored durably and processed by the InboxWorker
 (in the same database transaction when nothing fails, else in the background), then answered
-200. Nothing but database work happens inside the request.
+200 — under traffic no sooner than the transaction window after the previous answer
+(`pace.py`), so that Synapse's next transaction carries more events. Nothing but database work
+happens inside the request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +23,7 @@ from aiohttp import web
 from messenger.admin.api import AdminApi
 from messenger.bridge import thirdparty
 from messenger.bridge.inbox import InboxWorker
+from messenger.bridge.pace import AnswerPace
 from messenger.directory.query import QueryError
 from messenger.directory.search import ProviderDirectory
 from messenger.ids import UserID
@@ -36,6 +42,8 @@ from messenger.rooms.envelope import envelope_of
 
 log = logging.getLogger(__name__)
 APP_PREFIX = "/_matrix/app/v1"
+DRAIN_QUIET_S = 0.5  # no transaction for this long: Synapse's queue is empty
+DRAIN_LIMIT_S = 3.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UserQuery = Callable[[str], Awaitable[bool]]
 
@@ -55,7 +63,11 @@ class TransactionServer:
         admin: AdminApi | None = None,
         facts: PolicyFacts | None = None,
         thresholds: LeaveThresholds | None = None,
+        pace: AnswerPace | None = None,
     ) -> None:
+        self._pace = pace or AnswerPace(0.0)
+        self._released = asyncio.Event()  # a held answer goes out at once
+        self._last_transaction = float("-inf")  # monotonic
         self._thresholds = thresholds
         self._admin = admin
         self._facts = facts
@@ -127,7 +139,23 @@ class TransactionServer:
             len(ephemeral) if isinstance(ephemeral, list) else 0,
             " (repeated txn id; events deduplicated by id)" if duplicate else "",
         )
+        self._last_transaction = time.monotonic()
+        hold = self._pace.hold(len(events))
+        if hold > 0 and not self._released.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), hold)
         return web.json_response({})
+
+    async def drain(self, quiet_s: float = DRAIN_QUIET_S, limit_s: float = DRAIN_LIMIT_S) -> None:
+        """Before the server closes: answer every transaction at once (held ones too) and wait
+        until Synapse has sent none for `quiet_s` (it has emptied its queue), at most `limit_s`
+        while clients keep sending. What Synapse queues later it stores and sends after we are
+        back."""
+        self._pace.release()
+        self._released.set()
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline and time.monotonic() - self._last_transaction < quiet_s:
+            await asyncio.sleep(0.05)
 
     async def query_user(self, request: web.Request) -> web.Response:
         if await self._user_exists(request.match_info["user_id"]):

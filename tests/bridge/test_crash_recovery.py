@@ -52,3 +52,27 @@ async def test_events_queued_while_appservice_is_dead_are_processed_exactly_once
     assert members[patient.user_id].message_count == 5
     assert members[practice.user_id].message_count == 3
     assert not [f for f in failures if f[0] and not f[0].startswith(("$bad-", "$test-"))]
+
+
+async def test_a_clean_stop_takes_what_synapse_queued_before_the_appservice_goes(
+    system: System, e2e_user
+) -> None:
+    """Synapse holds the events queued behind a (paced) transaction in memory only: a stop of
+    the appservice drains that queue first, so none waits for a restart."""
+    patient = await e2e_user(system.add_account("patient", "Stop Patient"))
+    practice = await e2e_user(system.add_listed_practice("Praxis Stop"))
+    room = await patient.create_encrypted_room(invite=[practice.user_id])
+    await practice.wait_for(lambda: room in practice.invites)
+    await practice.join(room)
+    await patient.wait_for(lambda: practice.user_id in patient.client.rooms[room].users)
+    for n in range(12):
+        await patient.send_text(room, f"kurz vor dem Halt {n}")
+    await practice.wait_for_message(room, "kurz vor dem Halt 11")
+
+    system.appservice.stop()  # SIGTERM, Synapse keeps running
+    try:
+        async with system.db.transaction() as conn:
+            row = await registry.get_room(conn, room)
+        assert row is not None and row.message_count == 12
+    finally:
+        await system.start_appservice()

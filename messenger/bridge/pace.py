@@ -1,0 +1,44 @@
+"""How long to hold back the answer to a Synapse transaction. Sans I/O.
+
+Synapse has at most one transaction in flight per appservice and sends, with the next one,
+every event that queued meanwhile (up to 100). Under steady traffic an immediate answer means one
+transaction per event, and the cost of a transaction (HTTP on both sides, Synapse's own
+bookkeeping, one database transaction here) is paid per event. Holding the answer to a small
+transaction until `window` has passed since the previous answer lets the next one carry what
+queued in that time: at most one small transaction per window.
+
+The events are stored and applied before the hold; only the answer waits. So the hold adds
+nothing when traffic is sparse (the previous answer is long past), and under traffic it delays
+the room registry, never a message between users, by at most `window`. A full transaction is
+answered at once: Synapse has a backlog, and holding would only slow the catch-up.
+
+Synapse keeps the events queued behind a transaction in memory only: if it stops meanwhile, they
+are sent after its restart, and only once a new event has started its appservice scheduler. So
+before the appservice stops it releases the pace (every answer at once) and lets Synapse empty
+its queue (`TransactionServer.drain`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+FULL = 100  # Synapse's MAX_PERSISTENT_EVENTS_PER_TRANSACTION
+
+
+class AnswerPace:
+    def __init__(self, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window_s
+        self._clock = clock
+        self._last = float("-inf")  # when the previous answer went (or will go) out
+
+    def release(self) -> None:
+        """From now on every answer goes out at once."""
+        self._window = 0.0
+
+    def hold(self, events: int) -> float:
+        """Seconds to wait before answering a transaction of `events` events just handled."""
+        now = self._clock()
+        wait = 0.0 if events >= FULL else max(0.0, self._last + self._window - now)
+        self._last = now + wait
+        return wait
