@@ -38,6 +38,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bench.cpu import cpu_seconds
+from bench.window import set_window
 from messenger.db.database import Database
 from messenger.db.stores import inbox
 from tests.system import System, postgres_url
@@ -161,22 +162,13 @@ async def _restart_on(system: System, url: str | None) -> None:
     await system.start_appservice()
 
 
-def _answer_at_once(system: System) -> None:
-    """This bench sends transactions back to back to measure the appservice's cost per
-    transaction: no answer pace (appservice.transaction_window 0), which would space the small
-    ones out."""
-    path = system.data_dir / "messenger.yaml"
-    config = yaml.safe_load(path.read_text())
-    config["appservice"]["transaction_window"] = "0"
-    path.write_text(yaml.safe_dump(config))
-
-
 async def main(transactions: int, singles: int, sends: int, write: bool) -> None:
     rows: list[tuple[str, str]] = []
     folder = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
         system = System(Path(folder))
-        _answer_at_once(system)
+        # back-to-back transactions, for the cost of each: no pace to space the small ones
+        set_window(system, "0")
         await system.start()
         try:
             send_rate = await synapse_send_rate(system, sends)

@@ -39,9 +39,12 @@ import sqlalchemy as sa
 from bench.cpu import cpu_seconds
 from bench.plain_synapse import as_deployed, plain_system, register_plain, start_plain
 from bench.record import record
+from bench.window import set_window
 from messenger.db.schema import inbox_events
 from tests.scaled_system import ScaledSystem, missing
 from tests.system import System, messenger_cli
+
+IDLE_SETTLE_S = 10.0  # after the accounts are made: their service rooms and welcomes settle
 
 
 async def _profile(
@@ -77,6 +80,18 @@ def _processes(system: System) -> dict[str, int]:
     if system.appservice.proc is not None:
         found["appservice"] = system.appservice.proc.pid
     return found
+
+
+async def _idle_cpu(system: System, seconds: float) -> dict[str, float]:
+    """Each server process's CPU seconds per second with no client connected (accounts made,
+    their welcome work settled): the base cost paid whatever the traffic."""
+    if seconds <= 0:
+        return {}
+    await asyncio.sleep(IDLE_SETTLE_S)
+    servers = _processes(system)
+    before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+    await asyncio.sleep(seconds)
+    return {name: (cpu_seconds(pid) - before[name]) / seconds for name, pid in servers.items()}
 
 
 async def _accounts(system: System, pairs: int, plain: bool) -> list[dict[str, Any]]:
@@ -168,12 +183,15 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         system = plain_system(folder)
     else:
         system = System(folder, extra=as_deployed(folder))
+    if kind != "plain" and args.window is not None:
+        set_window(system, args.window)
     if kind == "plain":
         await start_plain(system)
     else:
         await system.start()
     try:
         accounts = await _accounts(system, args.pairs, kind == "plain")
+        idle = await _idle_cpu(system, args.idle)
         start_at = time.time() + 20 + args.pairs * 0.5  # every pair's chat is open by then
         end_at = start_at + args.duration
         n = len(accounts)
@@ -236,7 +254,9 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         "deployment": kind,
         "pairs": sum(o["ready"] for o in outputs),
         "sent": sum(o["sent"] for o in outputs),
-        "received": len(latencies),
+        # decrypted, or arrived already deleted by the sender (no content to decrypt)
+        "received": len(latencies) + sum(o["deleted_unseen"] for o in outputs),
+        "deleted_unseen": sum(o["deleted_unseen"] for o in outputs),
         "deleted": sum(o["deleted"] for o in outputs),
         "rate": len(latencies) / args.duration,
         "p50": _quantile(latencies, 0.5),
@@ -247,6 +267,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         "missing": [m for o in outputs for m in o["missing"]],  # sent, never received
         "undecryptable": sum(o["undecryptable"] for o in outputs),
         "cpu": cpu,
+        "idle_cpu_per_s": idle,
         "client_cpu": client_cpu,
         "mean_latency": statistics.fmean(latencies) if latencies else float("nan"),
         "db_bytes_per_message": (
@@ -270,6 +291,13 @@ async def main() -> None:
     parser.add_argument(
         "--no-requests", action="store_true", help="messages only (to tell costs apart)"
     )
+    parser.add_argument(
+        "--window", help="the appservice's transaction_window (default: as configured, 250ms)"
+    )
+    parser.add_argument(
+        "--idle", type=float, default=30.0,
+        help="seconds of server CPU measured with no client before the window (0: none)",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     kinds = args.deployments.split(",")
@@ -304,7 +332,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"(turns), every tenth message deleted again, for {args.duration:g} s "
         f"(`.venv/bin/python -m bench.load --pairs {args.pairs} --duration {args.duration:g} "
         f"--deployments {','.join(r['deployment'] for r in results)}"
-        f"{' --no-tickets' if args.no_tickets else ''} --write`).",
+        f"{' --no-tickets' if args.no_tickets else ''}"
+        f"{f' --window {args.window}' if args.window is not None else ''} --write`).",
         "",
         "| deployment | messages/s | send→decrypt p50 | p99 | appservice lag p50 | p99 | errors "
         "| server CPU s (of the window) | clients' CPU s |",
@@ -326,9 +355,14 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines += [
         "",
         "In the same window each patient also sent one chat request to another pair's practice "
-        "(accepted at once; timed: invite → both joined) and, where there is an insurer channel "
-        "(not on plain Synapse), opened one ticket (timed: concern sent → the desk bot's "
-        "confirmation decrypted).",
+        "(accepted at once; timed: invite → both joined)"
+        + (
+            "; no tickets (`--no-tickets`): plain Synapse has no insurer channel, so this run "
+            "compares only the load both can serve."
+            if args.no_tickets
+            else " and, where there is an insurer channel (not on plain Synapse), opened one "
+            "ticket (timed: concern sent → the desk bot's confirmation decrypted)."
+        ),
         "",
         "| deployment | chat requests accepted | p50 | max | tickets confirmed | p50 | max |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -336,12 +370,20 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for r in results:
         tickets = (
             ("–", "–", "–")
-            if r["deployment"] == "plain"
+            if r["deployment"] == "plain" or args.no_tickets
             else (str(r["tickets"]), f"{r['ticket_p50']:.2f} s", f"{r['ticket_max']:.2f} s")
         )
         lines.append(
             f"| {r['deployment']} | {r['requests']} of {r['pairs']} | {r['request_p50']:.2f} s | "
             f"{r['request_max']:.2f} s | {tickets[0]} | {tickets[1]} | {tickets[2]} |"
+        )
+    unseen = [f"{r['deployment']} {r['deleted_unseen']}" for r in results if r["deleted_unseen"]]
+    if unseen:
+        lines.append(
+            "\nMessages deleted by their sender before the other side's sync fetched them "
+            "(that side got them as deleted, as it should; counted as delivered): "
+            + ", ".join(unseen)
+            + "."
         )
     per_message = {r["deployment"]: sum(r["cpu"].values()) / max(1, r["received"]) for r in results}
     if "plain" in per_message and "embedded" in per_message:
@@ -351,6 +393,27 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             + f"; overhead of our module + appservice (embedded vs plain): "
             f"{(per_message['embedded'] / per_message['plain'] - 1) * 100:+.0f} %"
             + (" (the embedded side also served the tickets)" if not args.no_tickets else "")
+            + "."
+        )
+    idle = {r["deployment"]: sum(r["idle_cpu_per_s"].values()) for r in results
+            if r["idle_cpu_per_s"]}  # fmt: skip
+    if idle:
+        beyond = {
+            r["deployment"]: (sum(r["cpu"].values()) - idle[r["deployment"]] * args.duration)
+            / max(1, r["received"])
+            for r in results
+            if r["deployment"] in idle
+        }
+        lines.append(
+            f"\nIdle servers (no client connected, {args.idle:g} s before the window): "
+            + ", ".join(f"{kind} {per_s:.3f} CPU s/s" for kind, per_s in idle.items())
+            + ". Server CPU per message beyond that base: "
+            + ", ".join(f"{kind} {ms * 1000:.1f} ms" for kind, ms in beyond.items())
+            + (
+                f" (embedded vs plain: {(beyond['embedded'] / beyond['plain'] - 1) * 100:+.0f} %)"
+                if "plain" in beyond and "embedded" in beyond
+                else ""
+            )
             + "."
         )
     for r in results:
