@@ -265,7 +265,7 @@ class App:
         )
 
     async def stop(self) -> None:
-        await self.server.drain()  # Synapse's queued events reach us before we go
+        # the bots first: a leader that lost its lease must not sync beside the new leader
         if self._bots_task is not None:  # a start still under way ends before the bots stop
             self._bots_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -274,6 +274,7 @@ class App:
         await self.desk_bot.stop()
         await self.service_bot.stop()
         await self.desk_runtime.stop()
+        await self.server.drain()  # Synapse's queued events reach us before we go
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

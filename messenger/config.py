@@ -162,6 +162,15 @@ class AppserviceSection(_Section):
     # stored and applied before). "0" answers at once. See bridge/pace.py.
     transaction_window: str = "250ms"
 
+    @field_validator("transaction_window", mode="before")
+    @classmethod
+    def _unquoted_zero(cls, value: object) -> object:
+        """YAML reads `transaction_window: 0` as a number: that is "off", as documented; a
+        bare number is milliseconds, as in every duration."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return "0" if value == 0 else str(value)
+        return value
+
     @field_validator("transaction_window")
     @classmethod
     def _window(cls, value: str) -> str:

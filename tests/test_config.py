@@ -86,6 +86,20 @@ def test_config_error_names_key_and_allowed_values(
     assert hint in message
 
 
+def test_an_unquoted_window_is_read_as_a_duration() -> None:
+    """YAML reads `transaction_window: 0` as a number; it means what "0" means (off), and a
+    bare number is milliseconds as in every duration; a fraction has no unit to read."""
+    assert (
+        parse_config({"appservice": {"transaction_window": 0}}).appservice.transaction_window == "0"
+    )
+    assert (
+        parse_config({"appservice": {"transaction_window": 250}}).appservice.transaction_window
+        == "250"
+    )
+    with pytest.raises(ConfigError, match="not a duration"):
+        parse_config({"appservice": {"transaction_window": 0.5}})
+
+
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(ConfigError, match="mapping"):
         parse_config(["a"])

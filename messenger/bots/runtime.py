@@ -244,6 +244,7 @@ class BotRuntime:
         )  # fmt: skip
         if isinstance(response, SyncError):
             log.warning("bot %s: sync failed: %s", self.user_id, response.message)
+            self._filter = SYNC_FILTER  # uploaded anew: the server may have lost the old one
             return False
         results = []
         if client.should_upload_keys:

@@ -12,10 +12,13 @@ nothing when traffic is sparse (the previous answer is long past), and under tra
 the room registry, never a message between users, by at most `window`. A full transaction is
 answered at once: Synapse has a backlog, and holding would only slow the catch-up.
 
-Synapse keeps the events queued behind a transaction in memory only: if it stops meanwhile, they
-are sent after its restart, and only once a new event has started its appservice scheduler. So
-before the appservice stops it releases the pace (every answer at once) and lets Synapse empty
-its queue (`TransactionServer.drain`).
+Synapse keeps the events queued behind a transaction in memory only (it has already noted them
+as handed over): if Synapse itself stops or crashes meanwhile, they never reach us — its own
+limitation, which the hold widens from the few milliseconds of a transaction to the window. What
+Synapse has put into a transaction it stores and retries. So the appservice stops first (`messenger
+up` stops in reverse order): it releases the pace and lets Synapse empty its queue
+(`TransactionServer.drain`); what Synapse queues after that goes into stored transactions,
+retried once its appservice scheduler runs again (with the first new event after a restart).
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ class TransactionServer:
         self._pace = pace or AnswerPace(0.0)
         self._released = asyncio.Event()  # a held answer goes out at once
         self._last_transaction = float("-inf")  # monotonic
+        self._storing = 0  # transactions being stored right now
         self._thresholds = thresholds
         self._admin = admin
         self._facts = facts
@@ -131,7 +132,11 @@ class TransactionServer:
             return matrix_error(400, "M_BAD_JSON", "'events' must be a list")
         ephemeral = body.get("ephemeral", [])
         envelopes = [envelope_of(event) for event in events]
-        duplicate = await self._inbox.accept(txn_id, envelopes)
+        self._storing += 1  # a drain waits for it: Synapse may have queued more behind it
+        try:
+            duplicate = await self._inbox.accept(txn_id, envelopes)
+        finally:
+            self._storing -= 1
         log.info(
             "txn %s: %d events, %d ephemeral%s",
             txn_id,
@@ -154,7 +159,9 @@ class TransactionServer:
         self._pace.release()
         self._released.set()
         deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline and time.monotonic() - self._last_transaction < quiet_s:
+        while time.monotonic() < deadline and (
+            self._storing or time.monotonic() - self._last_transaction < quiet_s
+        ):
             await asyncio.sleep(0.05)
 
     async def query_user(self, request: web.Request) -> web.Response:
