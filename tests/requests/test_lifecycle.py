@@ -153,6 +153,8 @@ async def test_request_limits_refuse_and_create_nothing(system: System, e2e_user
     rooms = [await patient.create_encrypted_room(invite=[p["user_id"]]) for p in practices[:2]]
     for room in rooms:
         await request_state(system, room, "pending")
+    # the module learns of the two open requests through the policy-change log, not at once
+    await system.policy_caught_up()
     before = len(patient.client.rooms)
     status, body = await patient.api(
         "POST", "/_matrix/client/v3/createRoom", {"invite": [practices[2]["user_id"]]}
@@ -168,6 +170,7 @@ async def test_request_limits_refuse_and_create_nothing(system: System, e2e_user
     await patient.create_encrypted_room(invite=[practices[2]["user_id"]])  # third today
     await patient.client.room_leave(rooms[1])  # leaving withdraws too
     await request_state(system, rooms[1], "withdrawn")
+    await system.policy_caught_up()
     status, body = await patient.api(
         "POST", "/_matrix/client/v3/createRoom", {"invite": [practices[3]["user_id"]]}
     )
