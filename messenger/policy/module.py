@@ -215,8 +215,10 @@ class PolicyModule:
         if self._is_bot(inviter):
             return
         started = time.perf_counter()
+        reservation = None
         try:
-            facts = await self.facts.invite(inviter, invitee, self.visible)
+            found = await self.facts.invite(inviter, invitee, self.visible, room_id)
+            facts, reservation = found if found is not None else (None, None)
             if facts is None:
                 facts = self._fallback_facts(inviter, invitee)
             inviter_kind = self._kind(inviter, facts.inviter_role)
@@ -225,9 +227,15 @@ class PolicyModule:
                 inviter, inviter_kind, invitee_kind, facts, room_id,
                 await self._permissions(invitee, invitee_kind),
             )  # fmt: skip
+        except BaseException:
+            if reservation is not None:
+                self.facts.in_flight.cancel(reservation)
+            raise
         finally:
             self.decisions.add(time.perf_counter() - started)
         if refusal is not None:
+            if reservation is not None:
+                self.facts.in_flight.cancel(reservation)
             log.info("refused invite %s -> %s: %s", inviter, invitee, refusal.rule)
             self._refuse(refusal)
 

@@ -4,12 +4,13 @@ invite, the request limits bite at once, and a user it has not seen is fetched o
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
 from messenger.db.schema import invite_permissions
+from messenger.db.stores import chat_requests, policy_changes
 from messenger.db.stores import invite_permissions as invite_permissions_store
-from messenger.db.stores import policy_changes
 from messenger.policy.permissions import PRO_TYPE
 from tests.requests.test_lifecycle import request_state
 from tests.system import System
@@ -55,6 +56,39 @@ async def test_invites_are_decided_from_memory_kept_current_by_the_change_log(
         assert status == 403
         assert body["de.gesundheitsmessenger.rule"] == "patients-invite-only-reachable-practices"
     assert (await system.policy_status())["facts"]["fetches"] == after["fetches"] + 1
+
+
+async def test_a_burst_of_requests_cannot_pass_the_open_request_limit(
+    system: System, e2e_user: Any
+) -> None:
+    """Requests sent at once are decided before the appservice has seen any of them (it learns
+    of a request from the invite event, the module from the change log after that): the module
+    counts what it let through itself, and stops counting it once the record shows it."""
+    practices = [system.add_listed_practice(f"Praxis Ansturm {n}") for n in range(5)]
+    patient = await e2e_user(system.add_account("patient", "Eilig Frager"))
+    await system.policy_caught_up()
+    answers = await asyncio.gather(
+        *(patient.api("POST", CREATE, {"invite": [p["user_id"]]}) for p in practices[:4])
+    )
+    allowed = [body["room_id"] for status, body in answers if status == 200]
+    refused = [body for status, body in answers if status != 200]
+    assert len(allowed) == 2, answers  # the test system allows two open requests
+    assert all(b["de.gesundheitsmessenger.rule"] == "chat-request-limits" for b in refused)
+    for room in allowed:
+        await request_state(system, room, "pending")
+    async with system.db.reading() as conn:
+        opened = await chat_requests.open_and_started(conn, patient.user_id, 0)
+    assert opened[0] == 2 and len(opened[1]) == 2
+
+    # once the record shows the two, they are not counted twice: withdrawing one frees a place
+    await system.policy_caught_up()
+    status, body = await patient.api("POST", CREATE, {"invite": [practices[4]["user_id"]]})
+    assert status == 403 and body["de.gesundheitsmessenger.rule"] == "chat-request-limits"
+    await patient.client.room_leave(allowed[0])
+    await request_state(system, allowed[0], "withdrawn")
+    await system.policy_caught_up()
+    status, body = await patient.api("POST", CREATE, {"invite": [practices[4]["user_id"]]})
+    assert status == 200, body
 
 
 async def test_permission_settings_unknown_to_the_appservice_are_read_once_and_passed_on(
