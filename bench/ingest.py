@@ -34,11 +34,9 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import yaml
 from sqlalchemy.engine import make_url
 
 from bench.cpu import cpu_seconds
-from bench.window import set_window
 from messenger.db.database import Database
 from messenger.db.stores import inbox
 from tests.system import System, postgres_url
@@ -148,17 +146,7 @@ async def ingest_rate(
 
 async def _restart_on(system: System, url: str | None) -> None:
     system.appservice.stop()
-    path = system.data_dir / "messenger.yaml"
-    config = yaml.safe_load(path.read_text())
-    config.setdefault("database", {})["url"] = url
-    path.write_text(yaml.safe_dump(config))
-    system.settings = type(system.settings)(
-        system.settings.data_dir,
-        system.settings.config.model_copy(
-            update={"database": system.settings.config.database.model_copy(update={"url": url})}
-        ),
-        system.settings.secrets,
-    )
+    system.configure("database", "url", url)
     await system.start_appservice()
 
 
@@ -168,7 +156,7 @@ async def main(transactions: int, singles: int, sends: int, write: bool) -> None
     try:
         system = System(Path(folder))
         # back-to-back transactions, for the cost of each: no pace to space the small ones
-        set_window(system, "0")
+        system.configure("appservice", "transaction_window", "0")
         await system.start()
         try:
             send_rate = await synapse_send_rate(system, sends)

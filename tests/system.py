@@ -266,6 +266,19 @@ class System:
         self.synapse.stop()
         await self.db.close()
 
+    def configure(self, section: str, key: str, value: Any) -> None:
+        """Change one key of messenger.yaml (read by the processes started after this) and of
+        `settings`."""
+        path = self.data_dir / "messenger.yaml"
+        config = yaml.safe_load(path.read_text())
+        config.setdefault(section, {})[key] = value
+        path.write_text(yaml.safe_dump(config))
+        cfg = self.settings.config
+        part = getattr(cfg, section).model_copy(update={key: value})
+        self.settings = type(self.settings)(
+            self.settings.data_dir, cfg.model_copy(update={section: part}), self.settings.secrets
+        )
+
     async def policy_status(self) -> dict[str, Any]:
         """What our Synapse module reports (rules, decisions, the facts it follows)."""
         from messenger.policy.paths import STATUS_PATH

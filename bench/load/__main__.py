@@ -39,7 +39,6 @@ import sqlalchemy as sa
 from bench.cpu import cpu_seconds
 from bench.plain_synapse import as_deployed, plain_system, register_plain, start_plain
 from bench.record import record
-from bench.window import set_window
 from messenger.db.schema import inbox_events
 from tests.scaled_system import ScaledSystem, missing
 from tests.system import System, messenger_cli
@@ -184,7 +183,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
     else:
         system = System(folder, extra=as_deployed(folder))
     if kind != "plain" and args.window is not None:
-        set_window(system, args.window)
+        system.configure("appservice", "transaction_window", args.window)
     if kind == "plain":
         await start_plain(system)
     else:

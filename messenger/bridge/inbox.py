@@ -1,7 +1,8 @@
 """The inbox worker: processes stored envelopes in arrival order, each exactly once.
 
-Events are handled as they arrive, in the database transaction that stores them (`accept`);
-what that leaves (a failure, a backlog) the worker takes. Either way a batch is marked processed
+Events are handled as they arrive, in the database transaction that stores them (`accept`,
+which stores them as processed); what that leaves (a failure, a backlog, a repeat) the worker
+takes. Either way a batch is marked processed
 and applied in one transaction, so a crash leaves an event either pending (processed after
 restart) or done — never twice. A malformed event, or one our code fails on, is recorded with
 its error and skipped; it never blocks the events behind it. A database outage (connection lost,
@@ -41,6 +42,10 @@ class _Contended(Exception):
     """Another worker marked some of this batch first."""
 
 
+class _Repeated(Exception):
+    """A transaction under a new id carries events stored before (a reset homeserver)."""
+
+
 BATCH = 200
 DEDUPE_RETENTION_MS = 7 * 24 * 3600 * 1000
 PRUNE_EVERY_S = 3600.0
@@ -62,30 +67,53 @@ class InboxWorker:
         self.processed = 0
 
     async def accept(self, txn_id: str, envelopes: list[dict[str, Any]]) -> bool:
-        """Store a transaction durably (before Synapse gets its 200) and, in the same database
-        transaction, process what is pending (the new events, after any older ones left
-        behind): one transaction per Synapse transaction instead of two. If that processing
-        fails, it is rolled back alone — the events stay stored and the worker takes them.
-        Returns True when the transaction id was seen before."""
-        async with self._db.transaction() as conn:
-            duplicate = await inbox_store.accept_transaction(conn, txn_id, envelopes, now_ms())
-            handled = await self._process_now(conn) if envelopes else 0
-            notices = chat_requests.notices_queued(conn)
-        self._notify(notices)
-        if handled is None or handled == BATCH:  # left for the worker, or more behind
+        """Store a transaction durably (before Synapse gets its 200). When nothing older waits,
+        its events are applied in the same database transaction and stored as processed: one
+        transaction of a few statements, no read-back. Anything else - a repeated transaction
+        id or event, an older event still waiting, a malformed event, a handler or the
+        database failing - stores them for the worker, which takes them in order (a failed
+        attempt is rolled back whole first). Returns True when the transaction id was seen
+        before."""
+        at = now_ms()
+        try:
+            async with self._db.transaction() as conn:
+                duplicate = await inbox_store.add_transaction(conn, txn_id, len(envelopes), at)
+                if duplicate:  # its events may be new (a reset homeserver): stored, not lost
+                    await inbox_store.add_events(conn, txn_id, envelopes, at)
+                    applied = False
+                else:
+                    applied = await self._apply_on_arrival(conn, txn_id, envelopes, at)
+                notices = chat_requests.notices_queued(conn)
+        except Exception as exc:
+            log.warning("inbox: processing on arrival failed (%s); the worker takes it", exc)
+            async with self._db.transaction() as conn:
+                duplicate = await inbox_store.add_transaction(conn, txn_id, len(envelopes), at)
+                await inbox_store.add_events(conn, txn_id, envelopes, at)
+            self._wake.set()
+            return duplicate
+        if applied:
+            self.processed += len(envelopes)
+            self._notify(notices)
+        elif envelopes:
             self._wake.set()
         return duplicate
 
-    async def _process_now(self, conn: AsyncConnection) -> int | None:
-        """The pending events (oldest first, at most BATCH) in a savepoint; None if it failed."""
-        try:
-            async with conn.begin_nested():
-                batch = await inbox_store.pending(conn, BATCH)
-                await self._process(conn, batch)
-        except Exception:
-            log.warning("inbox: processing on arrival failed; the worker retries", exc_info=True)
-            return None
-        return len(batch)
+    async def _apply_on_arrival(
+        self, conn: AsyncConnection, txn_id: str, envelopes: list[dict[str, Any]], at: int
+    ) -> bool:
+        """Apply and store as processed; False (stored for the worker) when an older event
+        waits. Raises when the events need the worker's care: the caller rolls back."""
+        if not envelopes:
+            return False
+        if await inbox_store.has_pending(conn):
+            await inbox_store.add_events(conn, txn_id, envelopes, at)
+            return False
+        events = [parse_envelope(kept) for kept in envelopes]
+        stored = await inbox_store.add_events(conn, txn_id, envelopes, at, processed=True)
+        if stored != len(envelopes):
+            raise _Repeated(f"{len(envelopes) - stored} of {len(envelopes)} events stored before")
+        await self._apply(conn, events)
+        return True
 
     def _notify(self, notices: bool) -> None:
         if notices and self._on_notices is not None:

@@ -1,4 +1,4 @@
-"""How long to hold back the answer to a Synapse transaction. Sans I/O.
+"""How long to hold back the answer to a Synapse transaction (no I/O: a timed wait).
 
 Synapse has at most one transaction in flight per appservice and sends, with the next one,
 every event that queued meanwhile (up to 100). Under steady traffic an immediate answer means one
@@ -23,6 +23,8 @@ retried once its appservice scheduler runs again (with the first new event after
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -34,14 +36,25 @@ class AnswerPace:
         self._window = window_s
         self._clock = clock
         self._last = float("-inf")  # when the previous answer went (or will go) out
+        self._released = asyncio.Event()
 
     def release(self) -> None:
-        """From now on every answer goes out at once."""
-        self._window = 0.0
+        """From now on every answer goes out at once, and so do those being held."""
+        self._released.set()
 
     def hold(self, events: int) -> float:
         """Seconds to wait before answering a transaction of `events` events just handled."""
+        if self._released.is_set():
+            return 0.0
         now = self._clock()
         wait = 0.0 if events >= FULL else max(0.0, self._last + self._window - now)
         self._last = now + wait
         return wait
+
+    async def wait(self, events: int) -> None:
+        """Hold the answer to a transaction of `events` events just handled (`hold`); a
+        `release` ends the wait at once."""
+        hold = self.hold(events)
+        if hold > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), hold)

@@ -10,7 +10,6 @@ happens inside the request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -66,7 +65,6 @@ class TransactionServer:
         pace: AnswerPace | None = None,
     ) -> None:
         self._pace = pace or AnswerPace(0.0)
-        self._released = asyncio.Event()  # a held answer goes out at once
         self._last_transaction = float("-inf")  # monotonic
         self._storing = 0  # transactions being stored right now
         self._thresholds = thresholds
@@ -145,10 +143,7 @@ class TransactionServer:
             " (repeated txn id; events deduplicated by id)" if duplicate else "",
         )
         self._last_transaction = time.monotonic()
-        hold = self._pace.hold(len(events))
-        if hold > 0 and not self._released.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), hold)
+        await self._pace.wait(len(events))
         return web.json_response({})
 
     async def drain(self, quiet_s: float = DRAIN_QUIET_S, limit_s: float = DRAIN_LIMIT_S) -> None:
@@ -157,7 +152,6 @@ class TransactionServer:
         while clients keep sending. What Synapse queues later it stores and sends after we are
         back."""
         self._pace.release()
-        self._released.set()
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline and (
             self._storing or time.monotonic() - self._last_transaction < quiet_s

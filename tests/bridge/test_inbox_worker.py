@@ -175,3 +175,41 @@ async def test_a_failure_on_arrival_leaves_the_events_stored_for_the_worker(
         room = await registry.get_room(conn, "!r:x")
         assert (await inbox.counts(conn)) == {"stored": 2, "pending": 0, "failed": 0}
     assert room is not None and room.message_count == 2
+
+
+async def test_on_arrival_nothing_overtakes_a_waiting_event_or_counts_twice(
+    fresh_db: Database,
+) -> None:
+    """Events applied on arrival are stored as processed, unless an older event still waits
+    (they queue behind it for the worker) or a new transaction id carries an event stored
+    before (a reset homeserver): then the worker applies each event once."""
+    await fresh_db.migrate()
+    worker = InboxWorker(fresh_db, [RoomRegistry(BotNamespace("_messenger_", "x"))])
+    await _store(fresh_db, "0", [_join("@a:x")])  # left by a failure: waits for the worker
+    assert not await worker.accept("1", [_message(1)])
+    async with fresh_db.transaction() as conn:
+        assert (await inbox.counts(conn))["pending"] == 2  # not before the join
+        assert [e.event_id for e in await inbox.pending(conn, 10)] == ["$j@a:x", "$m1"]
+    assert await worker.drain() == 2
+
+    assert not await worker.accept("2", [_message(1), _message(2)])  # $m1 again, new txn id
+    assert await worker.drain() == 1
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        member = next(m for m in await registry.members(conn, "!r:x") if m.user_id == "@a:x")
+        assert (await inbox.counts(conn)) == {"stored": 3, "pending": 0, "failed": 0}
+    assert room is not None and room.message_count == 2
+    assert member.message_count == 2
+
+
+async def test_a_malformed_event_on_arrival_is_recorded_and_the_rest_applied(
+    fresh_db: Database,
+) -> None:
+    await fresh_db.migrate()
+    worker = InboxWorker(fresh_db, [RoomRegistry(BotNamespace("_messenger_", "x"))])
+    assert not await worker.accept("1", [_message(1), envelope_of("not an event"), _message(2)])
+    assert await worker.drain() == 3
+    async with fresh_db.transaction() as conn:
+        room = await registry.get_room(conn, "!r:x")
+        assert (await inbox.counts(conn)) == {"stored": 3, "pending": 0, "failed": 1}
+    assert room is not None and room.message_count == 2

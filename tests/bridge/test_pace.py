@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from messenger.bridge.pace import FULL, AnswerPace
 
 
@@ -54,3 +56,13 @@ def test_after_release_nothing_is_held() -> None:
     pace.release()  # the appservice is stopping: Synapse may empty its queue at full speed
     clock.now += 0.01
     assert pace.hold(1) == 0.0
+
+
+async def test_release_ends_a_held_answer_at_once() -> None:
+    pace = AnswerPace(5.0)
+    pace.hold(1)  # the previous answer: the next small one would wait 5 s
+    waiting = asyncio.ensure_future(pace.wait(1))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    pace.release()
+    await asyncio.wait_for(waiting, 1)

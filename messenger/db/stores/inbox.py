@@ -23,30 +23,60 @@ class InboxEvent:
 async def accept_transaction(
     conn: AsyncConnection, txn_id: str, envelopes: list[dict[str, Any]], at: int
 ) -> bool:
-    """Store a transaction's envelopes; returns True when the txn id was seen before.
+    """Store a transaction's envelopes for the worker; returns True when the txn id was seen
+    before.
 
     Events are stored even then, deduplicated by event id alone: if Synapse's counter ever
     restarts (a reset homeserver) a reused txn id must not swallow new events.
     """
+    seen = await add_transaction(conn, txn_id, len(envelopes), at)
+    await add_events(conn, txn_id, envelopes, at)
+    return seen
+
+
+async def add_transaction(conn: AsyncConnection, txn_id: str, count: int, at: int) -> bool:
+    """Record a transaction id; True when it was seen before."""
     inserted = await conn.execute(
         insert_ignoring_duplicates(conn, appservice_txns).values(
-            txn_id=txn_id, received_at=at, event_count=len(envelopes)
+            txn_id=txn_id, received_at=at, event_count=count
         )
     )
-    if envelopes:
-        await conn.execute(
-            insert_ignoring_duplicates(conn, inbox_events),
-            [
-                {
-                    "event_id": e["event_id"] if isinstance(e.get("event_id"), str) else None,
-                    "txn_id": txn_id,
-                    "envelope": json.dumps(e, separators=(",", ":")),
-                    "received_at": at,
-                }
-                for e in envelopes
-            ],
-        )
     return inserted.rowcount == 0
+
+
+async def add_events(
+    conn: AsyncConnection,
+    txn_id: str,
+    envelopes: list[dict[str, Any]],
+    at: int,
+    processed: bool = False,
+) -> int:
+    """Store envelopes, skipping event ids stored before; returns how many were new.
+    `processed`: the caller applies them in this same database transaction."""
+    if not envelopes:
+        return 0
+    rows = await conn.execute(
+        insert_ignoring_duplicates(conn, inbox_events).returning(inbox_events.c.id),
+        [
+            {
+                "event_id": e["event_id"] if isinstance(e.get("event_id"), str) else None,
+                "txn_id": txn_id,
+                "envelope": json.dumps(e, separators=(",", ":")),
+                "received_at": at,
+                "processed_at": at if processed else None,
+            }
+            for e in envelopes
+        ],
+    )
+    return len(rows.all())
+
+
+async def has_pending(conn: AsyncConnection) -> bool:
+    """Whether any stored event waits (new events must not overtake it)."""
+    row = await conn.execute(
+        sa.select(inbox_events.c.id).where(inbox_events.c.processed_at.is_(None)).limit(1)
+    )
+    return row.first() is not None
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[InboxEvent]:
