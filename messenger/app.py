@@ -30,7 +30,7 @@ from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.bridge.inbox import InboxWorker
 from messenger.bridge.pace import AnswerPace
 from messenger.bridge.server import TransactionServer
-from messenger.config import BotSection, Settings, duration_ms
+from messenger.config import BotSection, duration_ms
 from messenger.db.database import Database
 from messenger.desk.bot import DeskBot
 from messenger.desk.desk import build_desk
@@ -49,6 +49,7 @@ from messenger.retention.runner import JobRunner
 from messenger.retention.scheduler import JobScheduler
 from messenger.retention.thresholds import LeaveThresholds
 from messenger.rooms.registry import RoomRegistry
+from messenger.settings import Settings
 
 log = logging.getLogger(__name__)
 SHUTDOWN_S = 3.0

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import aiohttp
 import yaml
 
-from messenger.config import Settings, load_settings
 from messenger.db.database import Database
 from messenger.homeserver.synapse_config import REGISTRATION, write_synapse_config
+from messenger.settings import Settings, load_settings
 
 FAST_SYNAPSE = {
     "bcrypt_rounds": 4,

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from messenger.config import (
-    ConfigError,
-    example_config_text,
-    generate_secrets,
-    load_secrets,
-    load_settings,
-    parse_config,
-)
+from messenger.config import ConfigError, example_config_text, parse_config
+from messenger.settings import generate_secrets, load_secrets, load_settings
 
 PG = "postgresql://synapse@db/synapse"
 

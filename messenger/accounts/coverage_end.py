@@ -22,7 +22,6 @@ from messenger.accounts.coverage import CoverageInputError
 from messenger.accounts.handler import AccountInputError, find_person
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import ADMIN_V1, CLIENT_V3, HomeserverClient, q
-from messenger.config import Settings
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import chat_requests as requests_store
@@ -33,6 +32,7 @@ from messenger.failpoints import reached
 from messenger.ids import Role, RoomID, UserID
 from messenger.requests.handler import ChatRequestHandler, RequestRefused
 from messenger.retention.calendar import BERLIN
+from messenger.settings import Settings
 
 log = logging.getLogger(__name__)
 JOB = "coverage_end"

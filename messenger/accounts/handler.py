@@ -15,7 +15,7 @@ from messenger.accounts.names import patient_localpart, slug
 from messenger.bridge.admin_account import admin_token
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError, UserInUse
 from messenger.bridge.homeserver_client import HomeserverClient, q
-from messenger.config import Settings, duration_ms
+from messenger.config import duration_ms
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as desk_store
@@ -24,6 +24,7 @@ from messenger.desk import rooms as desk_rooms
 from messenger.ids import STAFF, Role, RoomID, UserID, localpart, user_id
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.rooms.service_room import create_service_room
+from messenger.settings import Settings
 
 if TYPE_CHECKING:
     from messenger.accounts.coverage_end import CoverageEnds

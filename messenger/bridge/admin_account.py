@@ -12,7 +12,7 @@ from pathlib import Path
 
 from messenger.bridge.errors import UnknownToken, UserInUse
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.config import Settings
+from messenger.settings import Settings
 
 log = logging.getLogger(__name__)
 ADMIN_LOCALPART = "messenger-admin"

@@ -14,11 +14,11 @@ from messenger.accounts.handler import AccountHandler, AccountInputError, NewAcc
 from messenger.accounts.patient_csv import PatientCsvError, provision_row, read_patient_csv
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.cli.common import data_dir_option, emit_json, progress_bar, run, settings_for
-from messenger.config import Settings
 from messenger.db.database import Database, now_ms
 from messenger.db.stores.accounts import AccountRow
 from messenger.db.stores.coverage import CoverageEndRow
 from messenger.ids import Role
+from messenger.settings import Settings
 
 T = TypeVar("T")
 

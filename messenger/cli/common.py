@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
-from messenger.config import ConfigError, Settings, load_settings
+from messenger.config import ConfigError
 from messenger.db.migrate import DatabaseRefused
+from messenger.settings import Settings, load_settings
 
 T = TypeVar("T")
 DEFAULT_DATA_DIR = "./data"

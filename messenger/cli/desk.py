@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.cli.common import data_dir_option, emit_json, run, settings_for
-from messenger.config import Settings, duration_ms
+from messenger.config import duration_ms
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as store
@@ -19,6 +19,7 @@ from messenger.desk import rooms
 from messenger.desk.stats import DeskReport, DeskStats
 from messenger.ids import RoomID
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
+from messenger.settings import Settings
 
 
 @click.group()

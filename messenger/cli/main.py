@@ -25,18 +25,11 @@ from messenger.cli.directory import directory
 from messenger.cli.export import export
 from messenger.cli.migrate import migrate_db, unmoved_ours
 from messenger.cli.retention import retention
-from messenger.config import (
-    ConfigError,
-    Settings,
-    config_path,
-    example_config_text,
-    generate_secrets,
-    load_config,
-    parse_config,
-)
+from messenger.config import ConfigError, example_config_text, load_config, parse_config
 from messenger.homeserver.sqlite_stats import analyze, has_statistics
 from messenger.homeserver.workers import LOOPBACK, worker_map
 from messenger.logs import setup_logging
+from messenger.settings import Settings, config_path, generate_secrets
 from messenger.supervisor import Child, Supervisor, SupervisorError, pid_alive
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from messenger.cli.common import data_dir_option, emit_json, run, settings_for
-from messenger.config import Settings
+from messenger.settings import Settings
 from messenger.supervisor import pid_alive
 
 OURS_MARKER = "messenger.db.migrated.json"

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from messenger.bridge.admin_account import admin_token
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.cli.common import data_dir_option, emit_json, run, settings_for
-from messenger.config import Settings
 from messenger.db.database import Database
 from messenger.db.stores import jobs as store
 from messenger.retention.context import JobContext
 from messenger.retention.jobs import JOBS
 from messenger.retention.runner import JobOutcome, JobRunner
 from messenger.retention.scheduler import JOB_TABLE
+from messenger.settings import Settings
 
 
 def _when(ms: float | None) -> str:

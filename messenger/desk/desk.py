@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from messenger.accounts.roles import name_of
 from messenger.bots.texts import text
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.config import DeskSection, DeskTopic, Settings, duration_ms
+from messenger.config import DeskSection, DeskTopic, duration_ms
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import accounts as accounts_store
 from messenger.db.stores import desk as store
@@ -28,6 +28,7 @@ from messenger.desk.sla import Clock, SlaCalendar, start_clock
 from messenger.desk.texts import format_due
 from messenger.ids import UserID
 from messenger.secretbox import SecretBox
+from messenger.settings import Settings
 
 QUEUE, SUPERVISORS = "queue", "supervisors"
 QUEUE_POST, MESSAGE = "queue_post", "message"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from messenger.config import Settings
 from messenger.homeserver.postgres import PostgresTarget
 from messenger.homeserver.synapse_config import BASE, HEADER, overlay, write_private
 from messenger.homeserver.workers import synapse_database
+from messenger.settings import Settings
 
 MARKER = "homeserver.db.migrated.json"
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from messenger.config import Settings
 from messenger.homeserver.workers import LOOPBACK, Worker, WorkerMap, worker_map
+from messenger.settings import Settings
 
 CLIENT = "^/_matrix/client/(api/v1|r0|v3|unstable)"
 # per user (hash on the access token): the paths Synapse's generic worker serves

@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from messenger.bridge.thirdparty import PROTOCOL
-from messenger.config import Settings
 from messenger.homeserver.workers import shared_settings, worker_map, worker_settings
+from messenger.settings import Settings
 
 OVERLAY = "messenger-overlay.yaml"
 REGISTRATION = "appservice-registration.yaml"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from messenger.config import ScaledSection, Settings
+from messenger.config import ScaledSection
+from messenger.settings import Settings
 
 Role = Literal["persister", "appservice", "background", "client"]
 LOOPBACK = "127.0.0.1"

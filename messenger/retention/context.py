@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.config import Settings
 from messenger.db.database import Database, now_ms
+from messenger.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from messenger.config import generate_secrets, load_settings
 from messenger.homeserver.proxy import BY_ROOM, BY_USER, write_nginx_config
 from messenger.homeserver.workers import InstanceError, instance_port, shared_settings, worker_map
+from messenger.settings import generate_secrets, load_settings
 
 SCALED = {"synapse_database": "postgresql://synapse:geheim@db.internal:5433/synapse",
           "client_workers": 3, "internal_port": 20100}  # fmt: skip

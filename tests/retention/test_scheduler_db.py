@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from messenger.bridge.homeserver_client import HomeserverClient
-from messenger.config import load_settings
 from messenger.db.database import Database, now_ms
 from messenger.db.stores import jobs as store
 from messenger.retention import jobs, runner, scheduler
 from messenger.retention.context import JobContext
 from messenger.retention.runner import JobRunner
 from messenger.retention.scheduler import JobScheduler, sync_url
+from messenger.settings import load_settings
 from tests.system import messenger_cli
 
 
