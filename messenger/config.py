@@ -157,7 +157,7 @@ class AppserviceSection(_Section):
     # Under traffic, the answer to a small Synapse transaction waits until this long after the
     # previous answer, so that the next transaction carries what queued meanwhile (its events are
     # stored and applied before). "0" answers at once. See bridge/pace.py.
-    transaction_window: str = "250ms"
+    transaction_window: str = "1s"
 
     @field_validator("transaction_window", mode="before")
     @classmethod

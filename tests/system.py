@@ -158,6 +158,9 @@ def init_data_dir(
     config["homeserver"]["redaction_retention_period"] = "1s"
     # small limits so the tests reach them; a remote insurer domain for the federation rule
     config["chat_requests"] = {"max_open_per_patient": 2, "max_per_day": 3}
+    # the tests' events come in small bursts, each waited for: a shorter transaction window than
+    # deployments run (1s) keeps those waits short; the pace itself works the same
+    config["appservice"]["transaction_window"] = "250ms"
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
     config["desk"] = {"canned": {"eingang": "Vielen Dank, Ihre Unterlagen sind eingegangen."}}
     # login through a test identity provider (tests/oidc_idp.py), started by the OIDC test
