@@ -21,6 +21,7 @@ from messenger.db.database import now_ms
 from messenger.db.schema import known_media
 from messenger.db.stores import jobs as jobs_store
 from messenger.db.stores import leave_prompts as prompts_store
+from messenger.db.stores import registry
 from messenger.namespace import LEAVE_PROMPT_TYPE
 from tests.e2e_client import E2EUser
 from tests.media import upload_encrypted
@@ -29,6 +30,18 @@ from tests.system import System, TimestampService, admin_token, json_request, me
 
 DAY_MS = 86_400_000
 REDACTED: dict[str, str] = {}  # event id -> ciphertext, from the first test for the last
+
+
+async def registry_saw(system: System, room: str, at: int) -> None:
+    """Until the room registry has a message of `room` at `at` or later (no fixed wait)."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with system.db.reading() as conn:
+            row = await registry.get_room(conn, room)
+        if row is not None and (row.last_event_at or 0) >= at:
+            return
+        assert time.monotonic() < deadline, f"the registry never saw {room} at {at}"
+        await asyncio.sleep(0.2)
 
 
 async def care_chat(
@@ -164,7 +177,8 @@ async def test_prompt_names_exactly_the_stale_chats_and_leaving_keeps_the_practi
     await TimestampService.send(system.hs_url, old_room, old_practice.user_id,
                                 "m.room.encrypted", fake, eight_months_ago)  # fmt: skip
     await practice2.wait_for_message(new_room, "frisch")
-    await asyncio.sleep(2)  # the registry has seen the events
+    await registry_saw(system, old_room, eight_months_ago)
+    await registry_saw(system, new_room, eight_months_ago + 1)
 
     outcome = run_job(system, "leave_prompts")
     assert outcome["result"]["chats"] >= 1
@@ -202,7 +216,7 @@ async def test_kept_chat_is_offered_again_only_after_another_period(
     await TimestampService.send(
         system.hs_url, room, practice.user_id, "m.room.encrypted", fake, old
     )
-    await asyncio.sleep(2)
+    await registry_saw(system, room, old)
     run_job(system, "leave_prompts")
     service = patient.service_room  # type: ignore[attr-defined]
     await patient.wait_for_message(service, "Praxis Dr. Bleibt")
@@ -320,4 +334,4 @@ async def test_redacted_ciphertext_is_gone_from_synapse_after_the_period(system:
     while original_kept():
         if time.monotonic() > deadline:
             pytest.fail("the redacted event's ciphertext is still in Synapse's database")
-        await asyncio.sleep(5)
+        await asyncio.sleep(1)

@@ -30,7 +30,7 @@ from tests.scaled_system import (
 )
 from tests.system import Process, System, messenger_cli, postgres_url
 
-MESSAGES = 12  # per side
+MESSAGES = 8  # per side
 
 
 async def history(homeserver: str, user: E2EUser, store: Path, room: str) -> list[str]:
