@@ -87,8 +87,7 @@ class InboxWorker:
         except Exception as exc:
             log.warning("inbox: processing on arrival failed (%s); the worker takes it", exc)
             async with self._db.transaction() as conn:
-                duplicate = await inbox_store.add_transaction(conn, txn_id, len(envelopes), at)
-                await inbox_store.add_events(conn, txn_id, envelopes, at)
+                duplicate = await inbox_store.accept_transaction(conn, txn_id, envelopes, at)
             self._wake.set()
             return duplicate
         if applied:
