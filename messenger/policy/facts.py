@@ -17,17 +17,15 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Set
-from dataclasses import replace
 from typing import Any, Protocol
 
-from messenger.policy.in_flight import RequestsInFlight, Reservation
 from messenger.policy.paths import (
     CHANGES_PATH,
     LEAVE_THRESHOLD_PATH,
     PERMISSIONS_PATH,
     RECORDS_PATH,
 )
-from messenger.policy.records import PATIENT, PRACTICE, Limits, UserFacts, invite_facts, role_in
+from messenger.policy.records import Limits, UserFacts, invite_facts, role_in
 from messenger.policy.rules import InviteFacts
 
 log = logging.getLogger(__name__)
@@ -64,7 +62,6 @@ class FactsSource:
         self._max = max_cached
         self._records: OrderedDict[str, tuple[UserFacts, int]] = OrderedDict()
         self.limits = Limits()
-        self.in_flight = RequestsInFlight()
         self.following = False  # the map is current (the change log is being followed)
         self.tick = -1
         self.fetches = 0  # records fetched because the map did not hold them (for the status)
@@ -191,32 +188,15 @@ class FactsSource:
         fetched = await self._fetch([user])
         return fetched.get(user) if fetched is not None else None
 
-    async def invite(
-        self, inviter: str, invitee: str, visible: Set[str], room_id: str | None
-    ) -> tuple[InviteFacts, Reservation | None] | None:
-        """The facts for one invite, with the patient's requests allowed here but not yet in
-        the record counted (in_flight.py); a new chat request is reserved at once, before any
-        other decision can read the count - the caller cancels it if the invite is refused."""
+    async def invite(self, inviter: str, invitee: str, visible: Set[str]) -> InviteFacts | None:
+        """The facts for one invite, from the two users' records (None: none to be had)."""
         records = await self.records([inviter, invitee], visible)
         if records is None:
             return None
-        now = int(time.time() * 1000)
-        facts = invite_facts(
-            inviter, invitee, records[inviter], records[invitee], visible, self.limits, now
-        )
-        record = records[inviter]
-        new_request = (facts.inviter_role, facts.invitee_role) == (PATIENT, PRACTICE) and (
-            facts.care_room is None or facts.care_room != room_id
-        )
-        if not new_request or record is None:
-            return facts, None
-        unseen = self.in_flight.unseen(inviter, record.started, now)
-        facts = replace(
-            facts,
-            open_requests=facts.open_requests + unseen,
-            requests_today=facts.requests_today + unseen,
-        )
-        return facts, self.in_flight.reserve(inviter, now)
+        return invite_facts(
+            inviter, invitee, records[inviter], records[invitee], visible, self.limits,
+            int(time.time() * 1000),
+        )  # fmt: skip
 
     async def roles(self, users: Iterable[str], visible: Set[str]) -> dict[str, str | None] | None:
         records = await self.records(users, visible)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from messenger.policy.rules import InviteFacts
 
 IN_FLIGHT_MS = 60_000
 
@@ -33,6 +35,20 @@ class RequestsInFlight:
         self._keep_ms = keep_ms
         self._allowed: dict[str, list[int]] = {}  # patient -> allow times (ms), ascending
         self._swept_at = 0
+
+    def admit(
+        self, patient: str, facts: InviteFacts, now_ms: int
+    ) -> tuple[InviteFacts, Reservation]:
+        """A new chat request about to be decided: the facts with the patient's unseen
+        requests counted, and this one reserved - in one synchronous step, so that no other
+        decision reads the count in between. Cancel the reservation if the request is refused."""
+        unseen = self.unseen(patient, facts.started, now_ms)
+        counted = replace(
+            facts,
+            open_requests=facts.open_requests + unseen,
+            requests_today=facts.requests_today + unseen,
+        )
+        return counted, self.reserve(patient, now_ms)
 
     def unseen(self, patient: str, started: Sequence[int], now_ms: int) -> int:
         """How many of the patient's allowed requests the record (`started`: start times of

@@ -21,6 +21,7 @@ from synapse.module_api.errors import Codes, ConfigError, SynapseError
 
 from messenger.namespace import LEAVE_PROMPT_TYPE, NAMESPACE, ROOM_KIND_KEY
 from messenger.policy.facts import FactsSource
+from messenger.policy.in_flight import RequestsInFlight
 from messenger.policy.paths import REFRESH_PATH, STATUS_PATH, VISIBLE_PATH
 from messenger.policy.permissions import (
     EPA_TYPE,
@@ -43,6 +44,7 @@ from messenger.policy.rules import (
     decide_room_config,
     decide_state,
     invitees_of,
+    is_new_chat_request,
     kind_of,
     shown_in_user_directory,
 )
@@ -116,6 +118,7 @@ class PolicyModule:
             on_connected=self.refresh,  # the appservice is (back) up: its visible set too
         )  # fmt: skip
         self.decisions = DecisionTimes()
+        self.requests_in_flight = RequestsInFlight()
         self.permission_reads = DecisionTimes()  # the part of a decision spent on account data
         self._permission_changes: dict[tuple[str, str], int] = {}  # (user, type) -> generation
         # pairs just checked by on_create_room: Synapse asks user_may_invite again for the same
@@ -215,29 +218,32 @@ class PolicyModule:
         if self._is_bot(inviter):
             return
         started = time.perf_counter()
-        reservation = None
         try:
-            found = await self.facts.invite(inviter, invitee, self.visible, room_id)
-            facts, reservation = found if found is not None else (None, None)
+            facts = await self.facts.invite(inviter, invitee, self.visible)
             if facts is None:
                 facts = self._fallback_facts(inviter, invitee)
             inviter_kind = self._kind(inviter, facts.inviter_role)
             invitee_kind = self._kind(invitee, facts.invitee_role)
-            refusal = decide_invite(
-                inviter, inviter_kind, invitee_kind, facts, room_id,
-                await self._permissions(invitee, invitee_kind),
-            )  # fmt: skip
-        except BaseException:
-            if reservation is not None:
-                self.facts.in_flight.cancel(reservation)
-            raise
+            reservation = None
+            if is_new_chat_request(inviter_kind, invitee_kind, facts, room_id):
+                # no await between reading the facts and this: a burst of requests is counted
+                facts, reservation = self.requests_in_flight.admit(
+                    inviter, facts, int(time.time() * 1000)
+                )
+            try:
+                refusal = decide_invite(
+                    inviter, inviter_kind, invitee_kind, facts, room_id,
+                    await self._permissions(invitee, invitee_kind),
+                )  # fmt: skip
+                if refusal is not None:
+                    log.info("refused invite %s -> %s: %s", inviter, invitee, refusal.rule)
+                    self._refuse(refusal)
+            except BaseException:
+                if reservation is not None:
+                    self.requests_in_flight.cancel(reservation)
+                raise
         finally:
             self.decisions.add(time.perf_counter() - started)
-        if refusal is not None:
-            if reservation is not None:
-                self.facts.in_flight.cancel(reservation)
-            log.info("refused invite %s -> %s: %s", inviter, invitee, refusal.rule)
-            self._refuse(refusal)
 
     def _fallback_facts(self, inviter: str, invitee: str) -> InviteFacts:
         """The appservice did not answer. Without its facts we cannot tell whether the inviter

@@ -147,4 +147,5 @@ def invite_facts(
         code_grant=practice in record.grants,
         open_requests=record.open_requests,
         requests_today=sum(1 for at in record.started if at >= since),
+        started=record.started,
     )

@@ -82,6 +82,7 @@ class InviteFacts:
     requests_today: int = 0
     max_open: int = 5
     max_per_day: int = 10
+    started: tuple[int, ...] = ()  # when the inviter's requests of the last day were started
 
     @staticmethod
     def from_json(body: Mapping[str, Any]) -> InviteFacts:
@@ -142,10 +143,22 @@ def decide_invite(
     return None
 
 
+def is_new_chat_request(
+    inviter_kind: Kind, invitee_kind: Kind, facts: InviteFacts, room_id: str | None
+) -> bool:
+    """An insured person asks a practice for a chat: the invite counts against the request
+    limits. Inviting the practice back into the care chat both share is not a new request."""
+    return (
+        inviter_kind is Kind.INSURED
+        and invitee_kind is Kind.PRACTICE
+        and (facts.care_room is None or facts.care_room != room_id)
+    )
+
+
 def _patient_invite(invitee_kind: Kind, facts: InviteFacts, room_id: str | None) -> Refusal | None:
     if invitee_kind is not Kind.PRACTICE:
         return Refusal("patients-invite-only-reachable-practices")
-    if facts.care_room is not None and facts.care_room == room_id:
+    if not is_new_chat_request(Kind.INSURED, invitee_kind, facts, room_id):
         return None  # back into the chat they share (e.g. after the practice left)
     if not (facts.invitee_reachable or facts.code_grant):
         return Refusal("patients-invite-only-reachable-practices")

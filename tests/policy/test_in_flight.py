@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from messenger.policy.in_flight import RequestsInFlight
+from messenger.policy.rules import InviteFacts, Kind, is_new_chat_request
 
 P = "@p-1:localhost"
 
@@ -50,3 +51,24 @@ def test_patients_who_never_ask_again_are_swept() -> None:
     assert len(flight) == 50
     flight.reserve(P, 5_000)
     assert len(flight) == 1
+
+
+def test_admit_counts_the_unseen_requests_and_reserves_this_one() -> None:
+    flight = RequestsInFlight()
+    facts = InviteFacts("patient", "practice", open_requests=1, requests_today=1, started=(900,))
+    first, reservation = flight.admit(P, facts, 1_000)
+    assert (first.open_requests, first.requests_today) == (1, 1)  # nothing in flight yet
+    second, _ = flight.admit(P, facts, 1_001)
+    assert (second.open_requests, second.requests_today) == (2, 2)  # the first one counts
+    flight.cancel(reservation)  # the first was refused after all
+    third, _ = flight.admit(P, facts, 1_002)
+    assert (third.open_requests, third.requests_today) == (2, 2)  # only the second counts
+
+
+def test_only_a_new_request_of_an_insured_person_to_a_practice_is_counted() -> None:
+    facts = InviteFacts("patient", "practice", care_room="!care:localhost")
+    assert is_new_chat_request(Kind.INSURED, Kind.PRACTICE, facts, None)
+    assert is_new_chat_request(Kind.INSURED, Kind.PRACTICE, facts, "!other:localhost")
+    assert not is_new_chat_request(Kind.INSURED, Kind.PRACTICE, facts, "!care:localhost")
+    assert not is_new_chat_request(Kind.PRACTICE, Kind.INSURED, facts, None)
+    assert not is_new_chat_request(Kind.INSURED, Kind.AGENT, facts, None)
