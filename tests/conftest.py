@@ -17,6 +17,15 @@ from tests.e2e_client import E2EUser
 from tests.system import System, postgres_url
 
 _counter = itertools.count()
+SCALED = Path(__file__).parent / "scaled"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With `-n 2` (pytest-xdist, `--dist loadgroup`) the tests of tests/scaled go to one
+    worker together: they share one scaled deployment (tests/scaled/conftest.py), started once."""
+    for item in items:
+        if SCALED in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("scaled"))
 
 
 @pytest.fixture(scope="session")
