@@ -12,10 +12,12 @@ Per deployment: messages/s sustained, send->decrypt latency p50/p99, the appserv
 over the load window, errors (must be 0).
 
 Run: .venv/bin/python -m bench.load [--pairs 20] [--duration 60] [--interval 1.0]
-     [--client-processes 2] [--deployments plain,embedded,scaled] [--no-tickets] [--write]
+     [--client-processes 2] [--deployments plain,embedded,scaled] [--no-tickets] [--rounds 1]
+     [--write]
 --no-tickets: the same client load on every deployment (no insurer-channel tickets, which plain
 Synapse cannot serve) — the run for the overhead of our module + appservice.
-BENCH_PROFILE=DIR also samples every server process with py-spy over the window.
+BENCH_PROFILE=DIR also samples every server process with py-spy over the window
+(BENCH_PROFILE_RATE samples per second, default 100).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ async def _profile(
     spy = str(Path(sys.executable).parent / "py-spy")
     return [
         await asyncio.create_subprocess_exec(
-            *(spy, "record", "--gil", "--nonblocking", "--format", "raw", "--rate", "100"),
+            *(spy, "record", "--gil", "--nonblocking", "--format", "raw"),
+            *("--rate", os.environ.get("BENCH_PROFILE_RATE", "100")),
             *("--duration", str(max(1, int(seconds))), "--pid", str(pid)),
             *("--output", os.path.join(folder, f"{kind}-{name}.txt")),
             stdout=asyncio.subprocess.DEVNULL,
@@ -299,18 +302,30 @@ async def main() -> None:
         "--idle", type=float, default=30.0,
         help="seconds of server CPU measured with no client before the window (0: none)",
     )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="run the deployments this many times, interleaved (plain, embedded, embedded, "
+        "plain, ...): "
+        "the overhead from all rounds together, and each round's, tells an effect from noise",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be 1 or more, not {args.rounds}")
     kinds = args.deployments.split(",")
     if "scaled" in kinds and missing() is not None:
         raise SystemExit(f"scaled deployment not possible here: {missing()}")
     base = Path(tempfile.mkdtemp(prefix="bench-load-"))
     results = []
     try:
-        for kind in kinds:
-            print(f"{kind} ...", flush=True)
-            results.append(await run_one(kind, base, args))
-            print(json.dumps({k: v for k, v in results[-1].items() if k != "errors"}), flush=True)
+        for round_ in range(1, args.rounds + 1):
+            # every other round in reverse (plain, embedded, embedded, plain, ...): a drift of
+            # the machine over the run falls on both sides alike
+            for kind in kinds if round_ % 2 else kinds[::-1]:
+                print(f"{kind} (round {round_} of {args.rounds}) ...", flush=True)
+                result = await run_one(kind, base / f"round-{round_}", args)
+                results.append({**result, "round": round_})
+                print(json.dumps({k: v for k, v in result.items() if k != "errors"}), flush=True)
     finally:
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(base, ignore_errors=True)
@@ -324,6 +339,34 @@ async def main() -> None:
                    report(results, args))  # fmt: skip
 
 
+def _rounds(args: argparse.Namespace) -> range:
+    return range(1, args.rounds + 1)
+
+
+def _label(result: dict[str, Any], args: argparse.Namespace) -> str:
+    kind = str(result["deployment"])
+    return f"{kind} (round {result['round']})" if args.rounds > 1 else kind
+
+
+def _per_message(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Server CPU seconds per message delivered, per deployment, over the runs given."""
+    cpu: dict[str, float] = {}
+    received: dict[str, int] = {}
+    for r in results:
+        cpu[r["deployment"]] = cpu.get(r["deployment"], 0.0) + sum(r["cpu"].values())
+        received[r["deployment"]] = received.get(r["deployment"], 0) + r["received"]
+    return {kind: cpu[kind] / max(1, received[kind]) for kind in cpu}
+
+
+def _idle_per_s(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Idle server CPU seconds per second, per deployment (mean over its runs)."""
+    found: dict[str, list[float]] = {}
+    for r in results:
+        if r["idle_cpu_per_s"]:
+            found.setdefault(r["deployment"], []).append(sum(r["idle_cpu_per_s"].values()))
+    return {kind: statistics.mean(values) for kind, values in found.items()}
+
+
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines = [
         f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
@@ -332,7 +375,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.client_processes} processes, each side sending every {2 * args.interval:g} s "
         f"(turns), every tenth message deleted again, for {args.duration:g} s "
         f"(`.venv/bin/python -m bench.load --pairs {args.pairs} --duration {args.duration:g} "
-        f"--deployments {','.join(r['deployment'] for r in results)}"
+        f"--deployments {','.join(dict.fromkeys(r['deployment'] for r in results))}"
+        f"{f' --rounds {args.rounds}' if args.rounds > 1 else ''}"
         f"{' --no-tickets' if args.no_tickets else ''}"
         f"{f' --window {args.window}' if args.window is not None else ''} --write`); "
         f"appservice transaction window "
@@ -343,6 +387,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
+        label = _label(r, args)
         cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(r["cpu"].items()))
         lag = (
             ("–", "–")
@@ -350,7 +395,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             else (f"{r['lag_p50'] * 1000:.0f} ms", f"{r['lag_p99'] * 1000:.0f} ms")
         )
         lines.append(
-            f"| {r['deployment']} | {r['rate']:.1f} | {r['p50'] * 1000:.0f} ms | "
+            f"| {label} | {r['rate']:.1f} | {r['p50'] * 1000:.0f} ms | "
             f"{r['p99'] * 1000:.0f} ms | {lag[0]} | {lag[1]} | "
             f"{len(r['errors']) + r['undecryptable'] + (r['sent'] - r['received'])} | {cpu} | "
             f"{r['client_cpu']:.1f} |"
@@ -377,10 +422,10 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             else (str(r["tickets"]), f"{r['ticket_p50']:.2f} s", f"{r['ticket_max']:.2f} s")
         )
         lines.append(
-            f"| {r['deployment']} | {r['requests']} of {r['pairs']} | {r['request_p50']:.2f} s | "
+            f"| {_label(r, args)} | {r['requests']} of {r['pairs']} | {r['request_p50']:.2f} s | "
             f"{r['request_max']:.2f} s | {tickets[0]} | {tickets[1]} | {tickets[2]} |"
         )
-    unseen = [f"{r['deployment']} {r['deleted_unseen']}" for r in results if r["deleted_unseen"]]
+    unseen = [f"{_label(r, args)} {r['deleted_unseen']}" for r in results if r["deleted_unseen"]]
     if unseen:
         lines.append(
             "\nMessages deleted by their sender before the other side's sync fetched them "
@@ -388,27 +433,38 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             + ", ".join(unseen)
             + "."
         )
-    per_message = {r["deployment"]: sum(r["cpu"].values()) / max(1, r["received"]) for r in results}
+    per_message = _per_message(results)
     if "plain" in per_message and "embedded" in per_message:
         lines.append(
-            "\nServer CPU per message delivered: "
+            "\nServer CPU per message delivered"
+            + (f" (all {args.rounds} rounds together)" if args.rounds > 1 else "")
+            + ": "
             + ", ".join(f"{kind} {ms * 1000:.1f} ms" for kind, ms in per_message.items())
             + f"; overhead of our module + appservice (embedded vs plain): "
             f"{(per_message['embedded'] / per_message['plain'] - 1) * 100:+.0f} %"
             + (" (the embedded side also served the tickets)" if not args.no_tickets else "")
             + "."
         )
-    idle = {r["deployment"]: sum(r["idle_cpu_per_s"].values()) for r in results
-            if r["idle_cpu_per_s"]}  # fmt: skip
+        if args.rounds > 1:
+            each = [_per_message([r for r in results if r["round"] == n]) for n in _rounds(args)]
+            overheads = [(m["embedded"] / m["plain"] - 1) * 100 for m in each]
+            lines.append(
+                "Each round: " + ", ".join(f"{o:+.0f} %" for o in overheads)
+                + f" (median {statistics.median(overheads):+.0f} %); plain Synapse itself "
+                + ", ".join(f"{m['plain'] * 1000:.1f}" for m in each) + " ms per message."
+            )  # fmt: skip
+    idle = _idle_per_s(results)
     if idle:
         beyond = {
-            r["deployment"]: (sum(r["cpu"].values()) - idle[r["deployment"]] * args.duration)
-            / max(1, r["received"])
-            for r in results
-            if r["deployment"] in idle
-        }
+            kind: (sum(sum(r["cpu"].values()) for r in results if r["deployment"] == kind)
+                   - idle[kind] * args.duration * args.rounds)
+            / max(1, sum(r["received"] for r in results if r["deployment"] == kind))
+            for kind in idle
+        }  # fmt: skip
         lines.append(
-            f"\nIdle servers (no client connected, {args.idle:g} s before the window): "
+            f"\nIdle servers (no client connected, {args.idle:g} s before the window"
+            + (", mean of the rounds" if args.rounds > 1 else "")
+            + "): "
             + ", ".join(f"{kind} {per_s:.3f} CPU s/s" for kind, per_s in idle.items())
             + ". Server CPU per message beyond that base: "
             + ", ".join(f"{kind} {ms * 1000:.1f} ms" for kind, ms in beyond.items())
