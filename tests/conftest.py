@@ -1,5 +1,5 @@
-"""Session fixtures: one real Synapse + appservice for the run; databases on SQLite and, where
-MESSENGER_TEST_POSTGRES_URL is set, PostgreSQL."""
+"""Session fixtures: one real Synapse + appservice per test worker (pytest-xdist, `-n 2`);
+databases on SQLite and, where MESSENGER_TEST_POSTGRES_URL is set, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ SCALED = Path(__file__).parent / "scaled"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `-n 2` (pytest-xdist, `--dist loadgroup`) the tests of tests/scaled go to one
-    worker together: they share one scaled deployment (tests/scaled/conftest.py), started once."""
+    """With `-n 2` (pytest-xdist, `--dist loadgroup`) a file's tests run on one worker, in their
+    order (a later test may build on an earlier one), and all of tests/scaled together: they
+    share one scaled deployment (tests/scaled/conftest.py), started once."""
     for item in items:
-        if SCALED in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("scaled"))
+        group = "scaled" if SCALED in item.path.parents else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

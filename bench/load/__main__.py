@@ -227,7 +227,7 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         size_before = _database_bytes(system)
         cpu_before = {name: cpu_seconds(pid) for name, pid in servers.items()}
         client_before = sum(cpu_seconds(c.pid) for c in clients)
-        profiles = await _profile(kind, servers, end_at - time.time())
+        profiles = await _profile(f"{folder.parent.name}-{kind}", servers, end_at - time.time())
         await asyncio.sleep(max(0.0, end_at - time.time()))
         for profile in profiles:
             await profile.wait()
