@@ -194,8 +194,8 @@ class App:
         cfg = self.settings.config.appservice
         web_app = self.server.app()
         web_app.router.add_get("/metrics", self._metrics)
-        # at stop, requests still running after SHUTDOWN_S are cancelled: a module's long poll
-        # (up to 20 s) would otherwise hold the stop; a cancelled transaction is rolled back and
+        # at stop the module's long polls are answered at once (end_long_polls); a request still
+        # running after SHUTDOWN_S is cancelled: a cancelled transaction is rolled back and
         # Synapse sends it again
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         await self._runner.setup()
@@ -276,6 +276,7 @@ class App:
         await self.service_bot.stop()
         await self.desk_runtime.stop()
         await self.server.drain()  # Synapse's queued events reach us before we go
+        self.server.end_long_polls()  # else the runner's cleanup waits SHUTDOWN_S for them
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

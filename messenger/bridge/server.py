@@ -158,6 +158,11 @@ class TransactionServer:
         ):
             await asyncio.sleep(0.05)
 
+    def end_long_polls(self) -> None:
+        """Before the server closes: the module's waiting long polls are answered now."""
+        if self._facts is not None:
+            self._facts.close()
+
     async def query_user(self, request: web.Request) -> web.Response:
         if await self._user_exists(request.match_info["user_id"]):
             return web.json_response({})

@@ -135,6 +135,13 @@ class PolicyFacts:
         self._bots = bots
         self._limits = Limits(limits.max_open_per_patient, limits.max_per_day)
         self._clock = ClockWatch(db)
+        self._closing = False
+
+    def close(self) -> None:
+        """The server is stopping: the waiting long polls are answered now (with what changed,
+        if anything) and later ones at once, so that none holds the stop for its full wait."""
+        self._closing = True
+        self._clock.wake()
 
     async def _record(self, conn: AsyncConnection, user: str, now: int) -> UserFacts:
         role = await role_of(conn, user, self._bots)
@@ -172,7 +179,9 @@ class PolicyFacts:
         deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
         while True:
             with self._clock.waiting() as woken:
-                answer = await self._changes_now(since, time.monotonic() >= deadline)
+                answer = await self._changes_now(
+                    since, self._closing or time.monotonic() >= deadline
+                )
                 if answer is not None:
                     return answer
                 with contextlib.suppress(TimeoutError):

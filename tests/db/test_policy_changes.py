@@ -130,3 +130,26 @@ async def test_a_change_by_another_process_wakes_a_waiting_long_poll(
             start = answer["tick"]
     finally:
         await other.close()
+
+
+async def test_a_waiting_long_poll_is_answered_at_once_when_the_server_stops(
+    fresh_db: Database,
+) -> None:
+    """At stop the appservice answers the module's long polls instead of letting them hold the
+    stop for up to their wait (the runner would cancel them only after SHUTDOWN_S)."""
+    from messenger.config import ChatRequestsSection
+    from messenger.namespace import BotNamespace
+    from messenger.requests import facts
+
+    await fresh_db.migrate()
+    policy = facts.PolicyFacts(fresh_db, BotNamespace("_messenger_", "x"), ChatRequestsSection())
+    async with fresh_db.reading() as conn:
+        start, _pruned = await policy_changes.clock(conn)
+    waiting = asyncio.ensure_future(policy.changes(start, 30))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    policy.close()
+    answer = await asyncio.wait_for(waiting, 10)  # long before the poll's own 30 s
+    assert answer["tick"] == start and answer["records"] == {}
+    later = await asyncio.wait_for(policy.changes(start, 30), 10)  # one after it: at once too
+    assert later["tick"] == start
