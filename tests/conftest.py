@@ -17,16 +17,6 @@ from tests.e2e_client import E2EUser
 from tests.system import System, postgres_url
 
 _counter = itertools.count()
-SCALED = Path(__file__).parent / "scaled"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `-n 2` (pytest-xdist, `--dist loadgroup`) a file's tests run on one worker, in their
-    order (a later test may build on an earlier one), and all of tests/scaled together: they
-    share one scaled deployment (tests/scaled/conftest.py), started once."""
-    for item in items:
-        group = "scaled" if SCALED in item.path.parents else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
