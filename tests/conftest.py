@@ -7,6 +7,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -17,6 +18,20 @@ from tests.e2e_client import E2EUser
 from tests.system import System, postgres_url
 
 _counter = itertools.count()
+SHARED_SCOPE = "tests/scaled/"  # these files share one scaled deployment (tests/scaled/conftest.py)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist (`-n 2 --dist loadfile`): a file's tests on one worker, in their order, and
+    the files of tests/scaled all on the same one, which starts the scaled deployment once."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Files(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = str(super()._split_scope(nodeid))
+            return SHARED_SCOPE if scope.startswith(SHARED_SCOPE) else scope
+
+    return Files(config, log)
 
 
 @pytest.fixture(scope="session")

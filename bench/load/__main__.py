@@ -478,7 +478,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for r in results:
         if r.get("db_bytes_per_message") is not None:
             lines.append(
-                f"\nSynapse's PostgreSQL database ({r['deployment']}) grew by "
+                f"\nSynapse's PostgreSQL database ({_label(r, args)}) grew by "
                 f"{r['db_bytes_per_message']:,.0f} bytes per message sent during the window."
             )
     return "\n".join(lines)

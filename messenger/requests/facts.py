@@ -39,6 +39,7 @@ POLL_S = 0.25
 SAFETY_READ_S = 2.0  # NOTIFY (PostgreSQL) or the signal file (SQLite) wake; the clock is read
 # this often anyway, in case a notification was lost with a connection or a writer died
 LINGER_S = 5.0  # the clock watch goes on this long after the last long poll (the next comes)
+CLOSING_PAUSE_S = 0.2  # after close(): a long poll is answered after this, not in a tight loop
 
 
 class ClockWatch:
@@ -139,7 +140,9 @@ class PolicyFacts:
 
     def close(self) -> None:
         """The server is stopping: the waiting long polls are answered now (with what changed,
-        if anything) and later ones at once, so that none holds the stop for its full wait."""
+        if anything) and later ones after CLOSING_PAUSE_S, so that none holds the stop for its
+        full wait. Answers, not errors: a module whose next poll reaches the other appservice
+        process (scaled) keeps the records it holds."""
         self._closing = True
         self._clock.wake()
 
@@ -176,6 +179,8 @@ class PolicyFacts:
         """The records of the users changed after tick `since`; waits up to `wait_s` for one.
         `reset` says the log no longer reaches back that far (or `since` is unknown): the
         follower drops what it holds and goes on from `tick`."""
+        if self._closing:  # the module polls again at once after each answer: not in a loop
+            await asyncio.sleep(CLOSING_PAUSE_S)
         deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
         while True:
             with self._clock.waiting() as woken:
