@@ -19,6 +19,7 @@ from nio import RedactedEvent, RoomMessagesResponse, RoomRedactResponse, RoomSen
 
 from messenger.db.database import now_ms
 from messenger.db.schema import known_media
+from messenger.db.stores import desk as desk_store
 from messenger.db.stores import jobs as jobs_store
 from messenger.db.stores import leave_prompts as prompts_store
 from messenger.db.stores import registry
@@ -258,10 +259,23 @@ async def test_abandoned_and_never_used_rooms_are_deleted(system: System, e2e_us
     assert (await json_request("GET", f"{system.hs_url}/_synapse/admin/v1/rooms/{unused}", token))[
         0
     ] == 200
+    quiet = system.add_account("patient", "Quentin Still")  # never signs in
     run_job(system, "abandoned_rooms", "--as-of", as_of(43))  # after six weeks
     assert (await json_request("GET", f"{system.hs_url}/_synapse/admin/v1/rooms/{unused}", token))[
         0
     ] == 404
+    # the rooms our bots keep stay, used or not: the desk's rooms (before any agent joined),
+    # an insurer channel and a service room the patient has not opened
+    async with system.db.reading() as conn:
+        kept = [
+            await desk_store.desk_room(conn, "queue"),
+            await desk_store.desk_room(conn, "supervisors"),
+        ]
+    kept += [quiet["insurer_room_id"], quiet["service_room_id"]]
+    for bots_room in kept:
+        assert bots_room is not None
+        url = f"{system.hs_url}/_synapse/admin/v1/rooms/{bots_room}"
+        assert (await json_request("GET", url, token))[0] == 200, bots_room
     async with system.db.reading() as conn:
         actions = {(a.room_id, a.action) for a in await jobs_store.audit_log(conn)}
     assert (room, "room_deleted_abandoned") in actions and (

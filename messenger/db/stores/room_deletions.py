@@ -9,8 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from messenger.db.schema import room_deletions, room_members, rooms
+from messenger.rooms.kinds import RoomKind
 
 FINISHED = ("complete", "gone")
+# rooms our bots make and keep: never deleted for being unused
+BOT_ROOMS = (RoomKind.SERVICE.value, RoomKind.INSURER.value, RoomKind.AGENT.value)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ async def left_by_all_locals(conn: AsyncConnection, server_name: str, limit: int
 
 async def state_only(conn: AsyncConnection, created_before: int, limit: int) -> list[str]:
     """Rooms without a single message, older than `created_before`, that nobody but their
-    creator ever joined (the invite was never accepted)."""
+    creator ever joined (the invite was never accepted). Never the rooms our bots keep: a
+    service room, an insurer channel the patient has not opened yet, the desk's agent rooms
+    (before the first agent joins)."""
     others_joined = sa.exists().where(
         room_members.c.room_id == rooms.c.room_id,
         room_members.c.joined_at.is_not(None),
@@ -54,7 +59,7 @@ async def state_only(conn: AsyncConnection, created_before: int, limit: int) -> 
     rows = await conn.execute(
         sa.select(rooms.c.room_id)
         .where(
-            rooms.c.kind != "service",
+            rooms.c.kind.not_in(BOT_ROOMS),
             rooms.c.message_count == 0,
             rooms.c.created_at < created_before,
             ~others_joined,
