@@ -318,7 +318,7 @@ async def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench-load-"))
     results = []
     try:
-        for round_ in range(1, args.rounds + 1):
+        for round_ in _rounds(args):
             # every other round in reverse (plain, embedded, embedded, plain, ...): a drift of
             # the machine over the run falls on both sides alike
             for kind in kinds if round_ % 2 else kinds[::-1]:

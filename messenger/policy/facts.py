@@ -14,7 +14,6 @@ every decision asks the appservice; if that fails too, the caller fails closed.
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Set
 from typing import Any, Protocol
@@ -188,15 +187,17 @@ class FactsSource:
         fetched = await self._fetch([user])
         return fetched.get(user) if fetched is not None else None
 
-    async def invite(self, inviter: str, invitee: str, visible: Set[str]) -> InviteFacts | None:
-        """The facts for one invite, from the two users' records (None: none to be had)."""
+    async def invite(
+        self, inviter: str, invitee: str, visible: Set[str], now_ms: int
+    ) -> InviteFacts | None:
+        """The facts for one invite at `now_ms`, from the two users' records (None: none to be
+        had)."""
         records = await self.records([inviter, invitee], visible)
         if records is None:
             return None
         return invite_facts(
-            inviter, invitee, records[inviter], records[invitee], visible, self.limits,
-            int(time.time() * 1000),
-        )  # fmt: skip
+            inviter, invitee, records[inviter], records[invitee], visible, self.limits, now_ms
+        )
 
     async def roles(self, users: Iterable[str], visible: Set[str]) -> dict[str, str | None] | None:
         records = await self.records(users, visible)

@@ -218,8 +218,9 @@ class PolicyModule:
         if self._is_bot(inviter):
             return
         started = time.perf_counter()
+        now_ms = int(time.time() * 1000)  # one clock for the day's count and the reservation
         try:
-            facts = await self.facts.invite(inviter, invitee, self.visible)
+            facts = await self.facts.invite(inviter, invitee, self.visible, now_ms)
             if facts is None:
                 facts = self._fallback_facts(inviter, invitee)
             inviter_kind = self._kind(inviter, facts.inviter_role)
@@ -227,9 +228,7 @@ class PolicyModule:
             reservation = None
             if is_new_chat_request(inviter_kind, invitee_kind, facts, room_id):
                 # no await between reading the facts and this: a burst of requests is counted
-                facts, reservation = self.requests_in_flight.admit(
-                    inviter, facts, int(time.time() * 1000)
-                )
+                facts, reservation = self.requests_in_flight.admit(inviter, facts, now_ms)
             try:
                 refusal = decide_invite(
                     inviter, inviter_kind, invitee_kind, facts, room_id,
