@@ -13,9 +13,12 @@ over the load window, errors (must be 0).
 
 Run: .venv/bin/python -m bench.load [--pairs 20] [--duration 60] [--interval 1.0]
      [--client-processes 2] [--deployments plain,embedded,scaled] [--no-tickets] [--rounds 1]
-     [--write]
+     [--side-by-side] [--write]
 --no-tickets: the same client load on every deployment (no insurer-channel tickets, which plain
 Synapse cannot serve) — the run for the overhead of our module + appservice.
+--side-by-side: a round's deployments run at the same time, each with its own clients, their
+load windows on the same seconds — the machine's speed drifts by more than the overhead sought
+between runs one after the other, and side by side it falls on both alike.
 BENCH_PROFILE=DIR also samples every server process with py-spy over the window
 (BENCH_PROFILE_RATE samples per second, default 100).
 """
@@ -33,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +87,11 @@ def _processes(system: System) -> dict[str, int]:
     if system.appservice.proc is not None:
         found["appservice"] = system.appservice.proc.pid
     return found
+
+
+def _idle_span(args: argparse.Namespace) -> float:
+    """Seconds the idle measurement takes (its settling included)."""
+    return IDLE_SETTLE_S + args.idle if args.idle > 0 else 0.0
 
 
 async def _idle_cpu(system: System, seconds: float) -> dict[str, float]:
@@ -178,7 +187,37 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, Any]:
+class Together:
+    """Deployments run side by side: each waits here once its accounts are made, and all take
+    the same instant as the start of their idle measurement and load window. If one fails,
+    the others stop waiting (BrokenBarrierError)."""
+
+    def __init__(self, parties: int) -> None:
+        self._barrier = asyncio.Barrier(parties)
+        self._at: float | None = None
+
+    async def __call__(self) -> float:
+        await self._barrier.wait()
+        if self._at is None:
+            self._at = time.time()
+        return self._at
+
+    async def abort(self) -> None:
+        await self._barrier.abort()
+
+
+async def _now() -> float:
+    return time.time()
+
+
+async def run_one(
+    kind: str,
+    base: Path,
+    args: argparse.Namespace,
+    ready: Callable[[], Awaitable[float]] = _now,
+) -> dict[str, Any]:
+    """One deployment under the load; `ready` gives the instant the idle measurement starts
+    (deployments side by side share it, so their windows coincide)."""
     folder = base / kind
     if kind == "scaled":
         system: System = ScaledSystem(folder, extra=as_deployed(folder))
@@ -195,8 +234,10 @@ async def run_one(kind: str, base: Path, args: argparse.Namespace) -> dict[str, 
         await system.start()
     try:
         accounts = await _accounts(system, args.pairs, kind == "plain")
+        began = await ready()
         idle = await _idle_cpu(system, args.idle)
-        start_at = time.time() + 20 + args.pairs * 0.5  # every pair's chat is open by then
+        # every pair's chat is open by then
+        start_at = began + _idle_span(args) + 20 + args.pairs * 0.5
         end_at = start_at + args.duration
         n = len(accounts)
         specs = [{**pair, "hs_url": system.hs_url, "start_at": start_at, "end_at": end_at,
@@ -308,6 +349,11 @@ async def main() -> None:
         "plain, ...): "
         "the overhead from all rounds together, and each round's, tells an effect from noise",
     )  # fmt: skip
+    parser.add_argument(
+        "--side-by-side", action="store_true",
+        help="run the deployments of a round at the same time, with one load window (each "
+        "with its own clients): the machine's drift falls on all alike",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if args.rounds < 1:
@@ -319,11 +365,19 @@ async def main() -> None:
     results = []
     try:
         for round_ in _rounds(args):
-            # every other round in reverse (plain, embedded, embedded, plain, ...): a drift of
-            # the machine over the run falls on both sides alike
-            for kind in kinds if round_ % 2 else kinds[::-1]:
-                print(f"{kind} (round {round_} of {args.rounds}) ...", flush=True)
-                result = await run_one(kind, base / f"round-{round_}", args)
+            folder = base / f"round-{round_}"
+            if args.side_by_side:
+                print(f"{', '.join(kinds)} side by side (round {round_} of {args.rounds}) ...",
+                      flush=True)  # fmt: skip
+                done = await _side_by_side(kinds, folder, args)
+            else:
+                # every other round in reverse (plain, embedded, embedded, plain, ...): a
+                # drift of the machine over the run falls on both sides alike
+                done = []
+                for kind in kinds if round_ % 2 else kinds[::-1]:
+                    print(f"{kind} (round {round_} of {args.rounds}) ...", flush=True)
+                    done.append(await run_one(kind, folder, args))
+            for result in done:
                 results.append({**result, "round": round_})
                 print(json.dumps({k: v for k, v in result.items() if k != "errors"}), flush=True)
     finally:
@@ -337,6 +391,23 @@ async def main() -> None:
         else:
             record("load", "Load test: plain Synapse, embedded and scaled deployments",
                    report(results, args))  # fmt: skip
+
+
+async def _side_by_side(
+    kinds: list[str], folder: Path, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """The deployments at the same time, their load windows on the same seconds: whatever the
+    machine does in those seconds (another tenant, its clock speed) falls on all of them."""
+    together = Together(len(kinds))
+
+    async def one(kind: str) -> dict[str, Any]:
+        try:
+            return await run_one(kind, folder, args, together)
+        except BaseException:
+            await together.abort()
+            raise
+
+    return list(await asyncio.gather(*(one(kind) for kind in kinds)))
 
 
 def _rounds(args: argparse.Namespace) -> range:
@@ -377,10 +448,17 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"(`.venv/bin/python -m bench.load --pairs {args.pairs} --duration {args.duration:g} "
         f"--deployments {','.join(dict.fromkeys(r['deployment'] for r in results))}"
         f"{f' --rounds {args.rounds}' if args.rounds > 1 else ''}"
+        f"{' --side-by-side' if args.side_by_side else ''}"
         f"{' --no-tickets' if args.no_tickets else ''}"
         f"{f' --window {args.window}' if args.window is not None else ''} --write`); "
         f"appservice transaction window "
-        f"{args.window or AppserviceSection.model_fields['transaction_window'].default}.",
+        f"{args.window or AppserviceSection.model_fields['transaction_window'].default}."
+        + (
+            " The deployments of a round ran side by side (`--side-by-side`): their load "
+            "windows on the same seconds, each with its own clients."
+            if args.side_by_side
+            else ""
+        ),
         "",
         "| deployment | messages/s | send→decrypt p50 | p99 | appservice lag p50 | p99 | errors "
         "| server CPU s (of the window) | clients' CPU s |",
