@@ -244,21 +244,24 @@ class App:
             self.halted.set()
 
     async def _catch_up(self) -> None:
-        """Service rooms that a crash or an outage left out; one failure does not stop the rest."""
-        try:
-            made = await self.accounts.provision_missing_service_rooms()
-        except Exception:
-            log.exception("catch-up of missing service rooms failed; retried at next start")
-            return
-        if made:
-            log.info("created %d missing service rooms", made)
-        try:
-            made = await self.accounts.provision_missing_insurer_channels()
-        except Exception:
-            log.exception("catch-up of missing insurer channels failed; retried at next start")
-            return
-        if made:
-            log.info("created %d missing insurer channels", made)
+        """Rooms that a crash, an outage or a deletion on the homeserver left out: service
+        rooms, insurer channels gone from the homeserver, insurer channels never made. One
+        failure does not stop the rest; what failed is tried again at the next start."""
+        steps = (
+            (self.accounts.provision_missing_service_rooms, "created %d missing service rooms"),
+            (self.accounts.replace_deleted_insurer_channels,
+             "replaced %d insurer channels the homeserver no longer had"),
+            (self.accounts.provision_missing_insurer_channels,
+             "created %d missing insurer channels"),
+        )  # fmt: skip
+        for step, done in steps:
+            try:
+                made = await step()
+            except Exception:
+                log.exception("catch-up %s failed; tried again at next start", step.__name__)
+                continue
+            if made:
+                log.info(done, made)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         return web.Response(

@@ -313,6 +313,40 @@ class AccountHandler:
                 log.exception("insurer channel for %s: not created; retried later", patient)
         return made
 
+    async def replace_deleted_insurer_channels(self) -> int:
+        """Channels the homeserver no longer has (before the cleanup of never-used rooms spared
+        bot rooms, it deleted channels a patient had not opened yet): a new room in place of
+        each, the patient invited as at account creation. A channel with tickets is left as it
+        is and logged: its tickets belong to that room."""
+        cfg = self._settings.config
+        bot = cfg.bot_user_id(cfg.bots.desk)
+        async with self._db.reading() as conn:  # before asking: a channel made meanwhile is kept
+            channels = await desk_store.patients_channels(conn)
+        joined = await desk_rooms.joined_rooms(self._hs, bot)
+        made = 0
+        for channel in channels:
+            if RoomID(channel.room_id) in joined:
+                continue
+            async with self._db.reading() as conn:
+                used = await desk_store.has_tickets(conn, channel.room_id)
+            if used:
+                log.error("insurer channel %s of %s is gone from the homeserver but has tickets; "
+                          "not replaced", channel.room_id, channel.patient_id)  # fmt: skip
+                continue
+            room = await desk_rooms.create_channel(
+                self._hs, bot, UserID(channel.patient_id), cfg.desk_name,
+                duration_ms(cfg.desk.purge_after),
+            )  # fmt: skip
+            async with self._db.transaction() as conn:
+                await desk_store.update_channel(
+                    conn, channel.patient_id, room_id=room, greeted_at=None,
+                    pending_topic=None, menu_event_id=None,
+                )  # fmt: skip
+            log.warning("insurer channel %s of %s was gone from the homeserver; %s replaces it",
+                        channel.room_id, channel.patient_id, room)  # fmt: skip
+            made += 1
+        return made
+
     async def invite_staff(self, user: UserID, role: Role) -> None:
         """Agents into the queue; supervisors also into the supervisors' room. Rooms that do
         not exist yet are made by the desk bot at its start, inviting all staff."""

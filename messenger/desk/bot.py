@@ -69,12 +69,20 @@ class DeskBot(Bot):
                 await self.intake.greet(runtime, channel)
 
     async def ensure_staff_rooms(self, runtime: BotRuntime | None = None) -> None:
+        """The queue and supervisors' rooms, made when missing - also when the homeserver no
+        longer has one (deleted by an operator, or by the cleanup of never-used rooms before
+        it spared bot rooms): without them no agent could be invited."""
         desk = self.desk
+        joined = await self._joined_rooms()
         for name, roles in STAFF_ROOMS.items():
             async with desk.db.reading() as conn:
                 room = await store.desk_room(conn, name)
                 people = [UserID(u) for u in await store.staff(conn, roles)]
-            if room is None:
+            gone = room is not None and joined is not None and RoomID(room) not in joined
+            if gone:
+                log.warning("desk: the %s room %s is gone from the homeserver; making a new "
+                            "one", name, room)  # fmt: skip
+            if room is None or gone:
                 made = await rooms.create_staff_room(desk.hs, desk.bot, ROOM_NAMES[name], people)
                 async with desk.db.transaction() as conn:
                     await store.set_desk_room(conn, name, made, now_ms())
@@ -85,6 +93,16 @@ class DeskBot(Bot):
                     continue
                 with contextlib.suppress(MatrixError):  # already in, or invited
                     await rooms.invite_user(desk.hs, desk.bot, RoomID(room), person)
+        log.info("desk: staff rooms checked")
+
+    async def _joined_rooms(self) -> set[RoomID] | None:
+        """The bot's rooms as the homeserver has them; None when it cannot say (then nothing
+        is taken for gone)."""
+        try:
+            return await rooms.joined_rooms(self.desk.hs, self.desk.bot)
+        except (MatrixError, HomeserverUnreachable) as error:
+            log.warning("desk: the homeserver did not list the bot's rooms: %s", error)
+            return None
 
     async def _route(self, room: RoomID) -> Route:
         """What a room is to the desk, with its row (one lookup per event)."""

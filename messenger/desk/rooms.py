@@ -49,6 +49,12 @@ async def create_staff_room(
     return room
 
 
+async def joined_rooms(hs: HomeserverClient, bot: UserID) -> set[RoomID]:
+    """The rooms the bot is in, as the homeserver has them: a room deleted there is not."""
+    answer = await hs.as_request("GET", "/_matrix/client/v3/joined_rooms", user_id=bot)
+    return {RoomID(str(room)) for room in answer.get("joined_rooms", [])}
+
+
 async def create_ticket_room(hs: HomeserverClient, bot: UserID, agent: UserID, name: str) -> RoomID:
     return await hs.create_room(_body(bot, RoomKind.AGENT, name, [agent], []), as_user=bot)
 

@@ -40,6 +40,8 @@ async def desk_room(conn: AsyncConnection, name: str) -> str | None:
 
 
 async def set_desk_room(conn: AsyncConnection, name: str, room_id: str, at: int) -> None:
+    """The queue or supervisors' room, new or in place of one the homeserver no longer has."""
+    await conn.execute(desk_rooms.delete().where(desk_rooms.c.name == name))
     await conn.execute(desk_rooms.insert().values(name=name, room_id=room_id, created_at=at))
 
 
@@ -96,6 +98,21 @@ async def patients_without_channel(conn: AsyncConnection) -> list[str]:
         .order_by(accounts.c.created_at)
     )
     return [str(r.user_id) for r in rows]
+
+
+async def patients_channels(conn: AsyncConnection) -> list[ChannelRow]:
+    """The channels of the patients who have an account here."""
+    query = desk_channels.select().where(
+        sa.exists().where(
+            accounts.c.user_id == desk_channels.c.patient_id, accounts.c.role == "patient"
+        )
+    )
+    return _rows(ChannelRow, await conn.execute(query))
+
+
+async def has_tickets(conn: AsyncConnection, channel_room: str) -> bool:
+    query = sa.select(tickets.c.id).where(tickets.c.channel_room_id == channel_room).limit(1)
+    return (await conn.execute(query)).first() is not None
 
 
 async def update_channel(conn: AsyncConnection, patient: str, **values: Any) -> None:
