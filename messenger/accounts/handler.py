@@ -322,6 +322,8 @@ class AccountHandler:
         bot = cfg.bot_user_id(cfg.bots.desk)
         async with self._db.reading() as conn:  # before asking: a channel made meanwhile is kept
             channels = await desk_store.patients_channels(conn)
+        if not channels:
+            return 0
         joined = await desk_rooms.joined_rooms(self._hs, bot)
         made = 0
         for channel in channels:
