@@ -407,7 +407,9 @@ async def _side_by_side(
             await together.abort()
             raise
 
-    return list(await asyncio.gather(*(one(kind) for kind in kinds)))
+    async with asyncio.TaskGroup() as group:  # one failing cancels the others (they clean up)
+        tasks = [group.create_task(one(kind)) for kind in kinds]
+    return [task.result() for task in tasks]
 
 
 def _rounds(args: argparse.Namespace) -> range:

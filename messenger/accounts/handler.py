@@ -317,37 +317,53 @@ class AccountHandler:
         """Channels the homeserver no longer has (before the cleanup of never-used rooms spared
         bot rooms, it deleted channels a patient had not opened yet): a new room in place of
         each, the patient invited as at account creation. A channel with tickets is left as it
-        is and logged: its tickets belong to that room."""
+        is and logged: its tickets belong to that room. One channel failing does not stop the
+        others; it is tried again at the next start."""
         cfg = self._settings.config
         bot = cfg.bot_user_id(cfg.bots.desk)
         async with self._db.reading() as conn:  # before asking: a channel made meanwhile is kept
             channels = await desk_store.patients_channels(conn)
         if not channels:
             return 0
-        joined = await desk_rooms.joined_rooms(self._hs, bot)
+        token = await admin_token(self._settings, self._hs)
+        gone = await desk_rooms.gone_rooms(
+            self._hs, bot, token, [RoomID(c.room_id) for c in channels]
+        )
         made = 0
         for channel in channels:
-            if RoomID(channel.room_id) in joined:
+            if RoomID(channel.room_id) not in gone:
                 continue
-            async with self._db.reading() as conn:
-                used = await desk_store.has_tickets(conn, channel.room_id)
-            if used:
-                log.error("insurer channel %s of %s is gone from the homeserver but has tickets; "
-                          "not replaced", channel.room_id, channel.patient_id)  # fmt: skip
-                continue
-            room = await desk_rooms.create_channel(
-                self._hs, bot, UserID(channel.patient_id), cfg.desk_name,
-                duration_ms(cfg.desk.purge_after),
-            )  # fmt: skip
-            async with self._db.transaction() as conn:
-                await desk_store.update_channel(
-                    conn, channel.patient_id, room_id=room, greeted_at=None,
-                    pending_topic=None, menu_event_id=None,
-                )  # fmt: skip
-            log.warning("insurer channel %s of %s was gone from the homeserver; %s replaces it",
-                        channel.room_id, channel.patient_id, room)  # fmt: skip
-            made += 1
+            try:
+                made += await self._replace_channel(bot, channel)
+            except (MatrixError, HomeserverUnreachable):
+                log.exception("insurer channel %s of %s not replaced; tried again at next start",
+                              channel.room_id, channel.patient_id)  # fmt: skip
         return made
+
+    async def _replace_channel(self, bot: UserID, channel: desk_store.ChannelRow) -> int:
+        async with self._db.reading() as conn:
+            used = await desk_store.has_tickets(conn, channel.room_id)
+        if used:
+            log.error("insurer channel %s of %s is gone from the homeserver but has tickets; "
+                      "not replaced", channel.room_id, channel.patient_id)  # fmt: skip
+            return 0
+        cfg = self._settings.config
+        lifetime = None if channel.hold else duration_ms(cfg.desk.purge_after)  # held: no purge
+        room = await desk_rooms.create_channel(
+            self._hs, bot, UserID(channel.patient_id), cfg.desk_name, lifetime
+        )
+        async with self._db.transaction() as conn:
+            replaced = await desk_store.update_channel(
+                conn, channel.patient_id, only_room=channel.room_id, room_id=room,
+                greeted_at=None, pending_topic=None, menu_event_id=None,
+            )  # fmt: skip
+        if not replaced:  # changed meanwhile (coverage end, another process): the new room goes
+            log.warning("insurer channel of %s changed meanwhile; new room %s left unused",
+                        channel.patient_id, room)  # fmt: skip
+            return 0
+        log.warning("insurer channel %s of %s was gone from the homeserver; %s replaces it",
+                    channel.room_id, channel.patient_id, room)  # fmt: skip
+        return 1
 
     async def invite_staff(self, user: UserID, role: Role) -> None:
         """Agents into the queue; supervisors also into the supervisors' room. Rooms that do

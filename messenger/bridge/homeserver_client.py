@@ -261,6 +261,15 @@ class HomeserverClient:
             token=admin_token,
         )
 
+    async def room_details(self, admin_token: str, room: RoomID | str) -> dict[str, Any] | None:
+        """Synapse's admin room details, or None when the server has no such room (deleted)."""
+        try:
+            return await self.request("GET", f"{ADMIN_V1}/rooms/{q(room)}", token=admin_token)
+        except MatrixError as error:
+            if error.status == 404:
+                return None
+            raise
+
     @contextlib.asynccontextmanager
     async def acting_as(self, admin_token: str, user: UserID) -> AsyncIterator[str]:
         """A short-lived token to act for a local user on their explicit request (the service

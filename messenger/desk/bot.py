@@ -14,7 +14,7 @@ from messenger.bots.texts import text
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.db.database import now_ms
 from messenger.db.stores import desk as store
-from messenger.db.stores.desk import AssignmentRow, ChannelRow
+from messenger.db.stores.desk import OPEN, AssignmentRow, ChannelRow
 from messenger.desk import rooms
 from messenger.desk.courier import DeskCourier
 from messenger.desk.desk import QUEUE, SUPERVISORS, Desk
@@ -69,24 +69,22 @@ class DeskBot(Bot):
                 await self.intake.greet(runtime, channel)
 
     async def ensure_staff_rooms(self, runtime: BotRuntime | None = None) -> None:
-        """The queue and supervisors' rooms, made when missing - also when the homeserver no
+        """The queue and supervisors' room, made when missing - also when the homeserver no
         longer has one (deleted by an operator, or by the cleanup of never-used rooms before
         it spared bot rooms): without them no agent could be invited."""
         desk = self.desk
-        joined = await self._joined_rooms()
+        async with desk.db.reading() as conn:
+            known = {name: await store.desk_room(conn, name) for name in STAFF_ROOMS}
+        gone = await self._gone([RoomID(room) for room in known.values() if room is not None])
         for name, roles in STAFF_ROOMS.items():
             async with desk.db.reading() as conn:
-                room = await store.desk_room(conn, name)
                 people = [UserID(u) for u in await store.staff(conn, roles)]
-            gone = room is not None and joined is not None and RoomID(room) not in joined
-            if gone:
+            room = known[name]
+            if room is not None and RoomID(room) in gone:
                 log.warning("desk: the %s room %s is gone from the homeserver; making a new "
                             "one", name, room)  # fmt: skip
-            if room is None or gone:
-                made = await rooms.create_staff_room(desk.hs, desk.bot, ROOM_NAMES[name], people)
-                async with desk.db.transaction() as conn:
-                    await store.set_desk_room(conn, name, made, now_ms())
-                log.info("desk: %s room %s created", name, made)
+            if room is None or RoomID(room) in gone:
+                await self._make_staff_room(name, people, room)
                 continue
             for person in people:
                 if runtime is not None and runtime.is_member(RoomID(room), person):
@@ -95,14 +93,35 @@ class DeskBot(Bot):
                     await rooms.invite_user(desk.hs, desk.bot, RoomID(room), person)
         log.info("desk: staff rooms checked")
 
-    async def _joined_rooms(self) -> set[RoomID] | None:
-        """The bot's rooms as the homeserver has them; None when it cannot say (then nothing
+    async def _make_staff_room(self, name: str, people: list[UserID], old: str | None) -> None:
+        """A new staff room; a new queue in place of a deleted one gets what the old one still
+        had to receive, and every ticket waiting to be claimed is posted there again."""
+        desk = self.desk
+        made = await rooms.create_staff_room(desk.hs, desk.bot, ROOM_NAMES[name], people)
+        async with desk.db.transaction() as conn:
+            await store.set_desk_room(conn, name, made, now_ms())
+            if old is not None:
+                await store.drop_unsent(conn, old)
+            if name == QUEUE and old is not None:
+                waiting = await store.tickets_in(conn, (OPEN,), limit=100_000)
+                await store.forget_queue_posts(conn)
+                for ticket in waiting:
+                    await desk.queue_post(conn, ticket, back=False)
+        log.info("desk: %s room %s created", name, made)
+        self.courier.wake()
+
+    async def _gone(self, staff_rooms: list[RoomID]) -> set[RoomID]:
+        """The staff rooms the homeserver no longer has; none when it cannot say (then nothing
         is taken for gone)."""
+        if not staff_rooms:
+            return set()
         try:
-            return await rooms.joined_rooms(self.desk.hs, self.desk.bot)
+            return await rooms.gone_rooms(
+                self.desk.hs, self.desk.bot, await self.desk.admin_token(), staff_rooms
+            )
         except (MatrixError, HomeserverUnreachable) as error:
-            log.warning("desk: the homeserver did not list the bot's rooms: %s", error)
-            return None
+            log.warning("desk: could not tell whether the staff rooms still exist: %s", error)
+            return set()
 
     async def _route(self, room: RoomID) -> Route:
         """What a room is to the desk, with its row (one lookup per event)."""

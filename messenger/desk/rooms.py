@@ -4,13 +4,16 @@ ticket room per assignment of a ticket to an agent. Only the bot invites (power 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from messenger.bridge.errors import MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient, q
 from messenger.ids import RoomID, UserID
 from messenger.rooms.bot_rooms import bot_room_body, state
 from messenger.rooms.kinds import RoomKind
 
+log = logging.getLogger(__name__)
 RETENTION = "m.room.retention"
 # only the bot invites, removes and changes the room
 STAFF_LEVELS = {"users_default": 0, "invite": 100, "kick": 100, "state_default": 100}
@@ -31,7 +34,7 @@ def retention_content(max_lifetime_ms: int | None) -> dict[str, Any]:
 
 
 async def create_channel(
-    hs: HomeserverClient, bot: UserID, patient: UserID, name: str, max_lifetime_ms: int
+    hs: HomeserverClient, bot: UserID, patient: UserID, name: str, max_lifetime_ms: int | None
 ) -> RoomID:
     retention = state(RETENTION, retention_content(max_lifetime_ms))
     body = _body(bot, RoomKind.INSURER, name, [patient], [retention], direct=True)
@@ -50,9 +53,32 @@ async def create_staff_room(
 
 
 async def joined_rooms(hs: HomeserverClient, bot: UserID) -> set[RoomID]:
-    """The rooms the bot is in, as the homeserver has them: a room deleted there is not."""
+    """The rooms the bot is in, as the homeserver has them."""
     answer = await hs.as_request("GET", "/_matrix/client/v3/joined_rooms", user_id=bot)
-    return {RoomID(str(room)) for room in answer.get("joined_rooms", [])}
+    listed = answer.get("joined_rooms")
+    if not isinstance(listed, list):
+        raise MatrixError(
+            502, "M_BAD_JSON", "joined_rooms: the answer has no list of rooms", answer
+        )
+    return {RoomID(str(room)) for room in listed}
+
+
+async def gone_rooms(
+    hs: HomeserverClient, bot: UserID, admin_token: str, rooms: list[RoomID]
+) -> set[RoomID]:
+    """Those of the bot's rooms that the homeserver no longer has (deleted by an operator, or
+    by the cleanup of never-used rooms before it spared bot rooms). A room the bot is not in
+    but that still exists is not gone: it is logged, as nobody here can mend it by itself."""
+    joined = await joined_rooms(hs, bot)
+    gone: set[RoomID] = set()
+    for room in rooms:
+        if room in joined:
+            continue
+        if await hs.room_details(admin_token, room) is None:
+            gone.add(room)
+        else:
+            log.error("desk: the bot is no longer in its room %s, which still exists", room)
+    return gone
 
 
 async def create_ticket_room(hs: HomeserverClient, bot: UserID, agent: UserID, name: str) -> RoomID:

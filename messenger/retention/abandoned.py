@@ -26,7 +26,6 @@ from messenger.db.stores import room_deletions as store
 log = logging.getLogger(__name__)
 JOB = "abandoned_rooms"
 BATCH = 500
-ADMIN_ROOMS_V1 = "/_synapse/admin/v1/rooms"
 ADMIN_ROOMS_V2 = "/_synapse/admin/v2/rooms"
 ABANDONED = "abandoned"
 STATE_ONLY = "state_only"
@@ -78,17 +77,8 @@ class AbandonedRooms:
                 await self._delete(token, room, STATE_ONLY, now, result)
         return result
 
-    async def _details(self, token: str, room: str) -> dict[str, object] | None:
-        """Synapse's admin room details, or None when the server has no such room."""
-        try:
-            return await self._hs.request("GET", f"{ADMIN_ROOMS_V1}/{quote(room)}", token=token)
-        except MatrixError as error:
-            if error.status == 404:
-                return None
-            raise
-
     async def _forgotten_by_all(self, token: str, room: str) -> bool:
-        details = await self._details(token, room)
+        details = await self._hs.room_details(token, room)
         return details is None or bool(details.get("forgotten"))  # unknown: nothing to keep
 
     async def delete(self, token: str, room: str, reason: str, now: int) -> CleanupRun:
@@ -113,7 +103,7 @@ class AbandonedRooms:
         try:
             status = await self._wait(token, delete_id) if delete_id else "unknown"
             if status == "unknown":  # never asked, failed before, or Synapse restarted since
-                status = "gone" if await self._details(token, room) is None else ""
+                status = "gone" if await self._hs.room_details(token, room) is None else ""
             if not status:
                 answer = await self._hs.request(
                     "DELETE", f"{ADMIN_ROOMS_V2}/{quote(room)}",

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
+
+from messenger.db.database import now_ms
+from messenger.db.schema import desk_outbox
 from messenger.db.stores import desk as desk_store
+from messenger.desk.desk import QUEUE_POST
 from tests.system import System, admin_token, json_request
 
 ADMIN_V2 = "/_synapse/admin/v2/rooms"
@@ -33,15 +39,34 @@ async def _delete(system: System, token: str, room: str) -> None:
     raise AssertionError(f"room {room} not deleted in time: {state}")
 
 
-async def _memberships(system: System, token: str, room: str) -> dict[str, str]:
+async def _state(system: System, token: str, room: str) -> list[dict[str, Any]]:
     url = f"{system.hs_url}/_synapse/admin/v1/rooms/{quote(room)}/state"
     status, answer = await json_request("GET", url, token)
     assert status == 200, answer
+    return list(answer["state"])
+
+
+async def _memberships(system: System, token: str, room: str) -> dict[str, str]:
     return {
         event["state_key"]: event["content"]["membership"]
-        for event in answer["state"]
+        for event in await _state(system, token, room)
         if event["type"] == "m.room.member"
     }
+
+
+async def _queue_post(system: System, ticket_id: int) -> tuple[str, str] | None:
+    """The room and event id of the ticket's entry in the queue, once sent."""
+    async with system.db.reading() as conn:
+        ticket = await desk_store.ticket(conn, ticket_id)
+        assert ticket is not None
+        rows = await conn.execute(
+            sa.select(desk_outbox.c.room_id, desk_outbox.c.event_id).where(
+                desk_outbox.c.ticket_id == ticket_id, desk_outbox.c.purpose == QUEUE_POST,
+                desk_outbox.c.event_id == ticket.queue_event_id,
+            )
+        )  # fmt: skip
+        row = rows.first()
+    return None if row is None else (str(row.room_id), str(row.event_id))
 
 
 async def _desk_rooms(system: System, patient: str) -> tuple[str | None, str | None, str | None]:
@@ -86,8 +111,16 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         _, _, other_channel = await _desk_rooms(system, other)
         assert queue and supervisors and channel and other_channel
         token = await admin_token(system)
+        await _until_logged(system, STAFF_CHECKED, 1)
         checked = _logged(system, STAFF_CHECKED)
-        assert checked >= 1
+        async with system.db.transaction() as conn:  # a ticket waiting in the queue; a hold
+            now = now_ms()
+            waiting = await desk_store.create_ticket(
+                conn, patient_id=other, channel_room_id=other_channel, topic=None,
+                status=desk_store.OPEN, created_at=now, opened_at=now, last_activity_at=now,
+                queue_event_id="$in-the-old-queue",
+            )  # fmt: skip
+            await desk_store.update_channel(conn, patient, hold=True)
 
         system.appservice.stop()
         for room in (queue, channel):  # the supervisors' room and the other channel stay
@@ -111,5 +144,15 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         async with system.db.reading() as conn:
             row = await desk_store.channel_of_patient(conn, patient)
         assert row is not None and row.greeted_at is None  # greeted when the patient joins
+        retention = [e for e in await _state(system, token, new_channel)
+                     if e["type"] == "m.room.retention"]  # fmt: skip
+        assert [e["content"] for e in retention] == [{}]  # on hold: no purge policy
+
+        for _ in range(240):  # the waiting ticket is posted in the new queue
+            posted = await _queue_post(system, waiting)
+            if posted is not None:
+                break
+            await asyncio.sleep(0.25)
+        assert posted is not None and posted[0] == new_queue, posted
     finally:
         await system.stop()

@@ -101,10 +101,12 @@ async def patients_without_channel(conn: AsyncConnection) -> list[str]:
 
 
 async def patients_channels(conn: AsyncConnection) -> list[ChannelRow]:
-    """The channels of the patients who have an account here."""
+    """The channels of the patients who have an account here (and are still insured)."""
     query = desk_channels.select().where(
         sa.exists().where(
-            accounts.c.user_id == desk_channels.c.patient_id, accounts.c.role == "patient"
+            accounts.c.user_id == desk_channels.c.patient_id,
+            accounts.c.role == "patient",
+            accounts.c.ended_at.is_(None),
         )
     )
     return _rows(ChannelRow, await conn.execute(query))
@@ -115,10 +117,16 @@ async def has_tickets(conn: AsyncConnection, channel_room: str) -> bool:
     return (await conn.execute(query)).first() is not None
 
 
-async def update_channel(conn: AsyncConnection, patient: str, **values: Any) -> None:
-    await conn.execute(
-        desk_channels.update().where(desk_channels.c.patient_id == patient).values(**values)
-    )
+async def update_channel(
+    conn: AsyncConnection, patient: str, *, only_room: str | None = None, **values: Any
+) -> bool:
+    """Change a patient's channel row; with `only_room`, only while it still names that room
+    (compare and set). True when a row changed."""
+    query = desk_channels.update().where(desk_channels.c.patient_id == patient)
+    if only_room is not None:
+        query = query.where(desk_channels.c.room_id == only_room)
+    result = await conn.execute(query.values(**values))
+    return bool(result.rowcount)
 
 
 # --- tickets ----------------------------------------------------------------------------------
@@ -179,6 +187,13 @@ async def update_ticket(
     if only_if is not None:
         query = query.where(tickets.c.status.in_(only_if))
     return bool((await conn.execute(query.values(**values))).rowcount)
+
+
+async def forget_queue_posts(conn: AsyncConnection) -> None:
+    """The queue room was replaced: no ticket has an entry in the new one yet."""
+    await conn.execute(
+        tickets.update().where(tickets.c.queue_event_id.is_not(None)).values(queue_event_id=None)
+    )
 
 
 async def ticket_of_queue_post(conn: AsyncConnection, event_id: str) -> int | None:
