@@ -94,7 +94,12 @@ class AdminApi:
             now = int(moment.timestamp() * 1000)
         result = await self._requests.expire_due(now)
         return web.json_response(
-            {"expired": result.expired, "rescinded": result.rescinded, "failed": result.failed}
+            {
+                "expired": result.expired,
+                "rescinded": result.rescinded,
+                "failed": result.failed,
+                "accepted": result.accepted,
+            }
         )
 
 

@@ -147,6 +147,12 @@ def document() -> dict[str, Any]:
                                             "expired": {"type": "integer"},
                                             "rescinded": {"type": "integer"},
                                             "failed": {"type": "integer"},
+                                            "accepted": {
+                                                "type": "integer",
+                                                "description": "requests accepted instead: "
+                                                "the practice had joined, but the join never "
+                                                "reached the appservice",
+                                            },
                                         },
                                     }
                                 }

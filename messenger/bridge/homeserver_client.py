@@ -270,6 +270,19 @@ class HomeserverClient:
                 return None
             raise
 
+    async def joined_members(self, admin_token: str, room: RoomID | str) -> set[str]:
+        """The room's joined members as the homeserver has them (none when it has no such
+        room)."""
+        try:
+            answer = await self.request(
+                "GET", f"{ADMIN_V1}/rooms/{q(room)}/members", token=admin_token
+            )
+        except MatrixError as error:
+            if error.status == 404:
+                return set()
+            raise
+        return {str(member) for member in answer.get("members", [])}
+
     @contextlib.asynccontextmanager
     async def acting_as(self, admin_token: str, user: UserID) -> AsyncIterator[str]:
         """A short-lived token to act for a local user on their explicit request (the service

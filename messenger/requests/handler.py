@@ -22,12 +22,13 @@ from messenger.db.stores import chat_requests as store
 from messenger.ids import RoomID, UserID
 from messenger.kvnr import InvalidKVNR, kvnr_digest, parse_kvnr
 from messenger.requests.codes import code_hash, new_code, normalise
-from messenger.requests.lifecycle import tell
+from messenger.requests.lifecycle import accept, tell
 
 log = logging.getLogger(__name__)
 MAX_CODE_FAILURES_PER_HOUR = 5
 HOUR_MS = 3_600_000
 KVNR_BINDING = "kvnr:"
+LOST_JOIN = "chat request %d: the practice is in the room, but its join never reached us; accepted"
 
 
 class RequestRefused(Exception):
@@ -45,11 +46,12 @@ class IssuedCode:
     expires_at: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExpiryResult:
     expired: int
     rescinded: int
     failed: int
+    accepted: int = 0  # the practice had joined, but the appservice had not seen it
 
 
 class ChatRequestHandler:
@@ -98,24 +100,49 @@ class ChatRequestHandler:
 
     async def expire_due(self, now: int | None = None) -> ExpiryResult:
         """Expire overdue pending requests and rescind the invites of ended ones. Idempotent:
-        a crash between the two steps leaves `rescind_pending` set and the next pass retries."""
+        a crash between the two steps leaves `rescind_pending` set and the next pass retries.
+
+        Before a request expires, the homeserver is asked whether the practice is in the room
+        after all: a join that never reached the appservice (Synapse keeps the events queued
+        for a transaction in memory, so a crash of Synapse loses them) must not end in the
+        practice being removed from a chat under way - the request is accepted instead."""
         at = now_ms() if now is None else now
-        expired = rescinded = failed = 0
-        async with self._db.transaction() as conn:
+        async with self._db.reading() as conn:
             due = await store.due(conn, at)
-            for request in due:
-                if request.state == store.PENDING:
-                    await store.decide(conn, request.id, store.EXPIRED, at, rescind=True)
-                    await tell(conn, request, "request_expired", "request_expired_practice", at)
-                    expired += 1
+        result = ExpiryResult(0, 0, 0)
+        ended: list[store.ChatRequestRow] = []
         for request in due:
+            if request.state != store.PENDING:  # ended before; its invite is still to rescind
+                ended.append(request)
+                continue
+            try:
+                joined = request.practice_id in await self._hs.joined_members(
+                    await self._admin_token(), request.room_id
+                )
+            except (MatrixError, HomeserverUnreachable) as error:
+                log.warning("chat request %d: membership not known, not expired yet: %s",
+                            request.id, error)  # fmt: skip
+                result.failed += 1
+                continue
+            async with self._db.transaction() as conn:
+                if joined:
+                    if await accept(conn, request, at):
+                        log.warning(LOST_JOIN, request.id)
+                        result.accepted += 1
+                    continue
+                if not await store.decide(conn, request.id, store.EXPIRED, at, rescind=True):
+                    continue  # decided meanwhile: its event arrived after all
+                await tell(conn, request, "request_expired", "request_expired_practice", at)
+            result.expired += 1
+            ended.append(request)
+        for request in ended:
             try:
                 await self._rescind(request)
-                rescinded += 1
+                result.rescinded += 1
             except (MatrixError, HomeserverUnreachable) as error:
                 log.warning("chat request %d: invite not rescinded yet: %s", request.id, error)
-                failed += 1
-        return ExpiryResult(expired, rescinded, failed)
+                result.failed += 1
+        return result
 
     async def _rescind(self, request: store.ChatRequestRow) -> None:
         try:

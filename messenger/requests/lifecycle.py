@@ -44,9 +44,7 @@ class ChatRequestTracker:
             return
         at = event.origin_server_ts
         if membership == "join" and target == request.practice_id:
-            await store.decide(conn, request.id, store.ACCEPTED, at)
-            await registry_store.set_kind(conn, event.room_id, RoomKind.CARE.value)
-            await tell(conn, request, "request_accepted", "care_chat_started", at)
+            await accept(conn, request, at)
         elif membership in ("leave", "ban") and target == request.practice_id:
             if event.sender == request.practice_id:
                 await store.decide(conn, request.id, store.DECLINED, at)
@@ -76,6 +74,16 @@ class ChatRequestTracker:
         request = await store.by_room(conn, event.room_id)
         assert request is not None
         await tell(conn, request, "request_sent", "request_received", at)
+
+
+async def accept(conn: AsyncConnection, request: store.ChatRequestRow, at: int) -> bool:
+    """The practice joined: the request is accepted and its room is a care chat (compare and
+    set: False when the request was no longer pending)."""
+    if not await store.decide(conn, request.id, store.ACCEPTED, at):
+        return False
+    await registry_store.set_kind(conn, request.room_id, RoomKind.CARE.value)
+    await tell(conn, request, "request_accepted", "care_chat_started", at)
+    return True
 
 
 async def tell(

@@ -58,7 +58,7 @@ async def chat_request_expiry(ctx: JobContext) -> dict[str, Any]:
         pruned = await policy_changes.prune(conn, now_ms())  # log age: the real clock
     return {
         "expired": result.expired, "rescinded": result.rescinded, "failed": result.failed,
-        "policy_changes_pruned": pruned,
+        "accepted": result.accepted, "policy_changes_pruned": pruned,
     }  # fmt: skip
 
 

@@ -8,11 +8,13 @@ import datetime as dt
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
+from messenger.db.schema import chat_requests
 from messenger.db.stores import chat_requests as store
 from messenger.db.stores import registry
 from tests.e2e_client import E2EUser
-from tests.system import System
+from tests.system import System, admin_token, json_request
 
 
 async def person(system: System, e2e_user: Any, account: dict[str, Any]) -> E2EUser:
@@ -145,6 +147,41 @@ async def test_withdraw_and_expiry_rescind_the_invite(system: System, e2e_user: 
     await patient.send_text(patient.service_room, "anfragen")
     listing = await patient.wait_for_message(patient.service_room, "Ihre Chat-Anfragen")
     assert "zurückgezogen" in listing.body and "abgelaufen" in listing.body
+
+
+async def test_expiry_keeps_a_practice_whose_join_was_lost_and_accepts_the_request(
+    system: System, e2e_user: Any
+) -> None:
+    """Synapse keeps the events queued for the appservice in memory: a crash of Synapse loses
+    them. A request whose practice joined without the join reaching us must not expire by
+    removing the practice from the chat under way: the expiry pass asks Synapse and accepts it."""
+    practice = await person(system, e2e_user, system.add_listed_practice("Praxis Verloren"))
+    patient = await person(system, e2e_user, system.add_account("patient", "Jana Muster"))
+    room = await patient.create_encrypted_room(invite=[practice.user_id])
+    await request_state(system, room, "pending")
+    await practice.wait_for(lambda: room in practice.invites)
+    await practice.join(room)
+    request = await request_state(system, room, "accepted")
+    await patient.wait_for_message(patient.service_room, "hat Ihre Anfrage")
+    async with system.db.transaction() as conn:  # as if the join had never arrived
+        await conn.execute(
+            chat_requests.update()
+            .where(chat_requests.c.id == request.id)
+            .values(state="pending", decided_at=None)
+        )
+
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
+    status, body = await system.admin_api(
+        "POST", "/chat-requests/expire", {"as_of": later.isoformat()}
+    )
+    assert status == 200 and body["accepted"] >= 1, body
+    await request_state(system, room, "accepted")
+    url = f"{system.hs_url}/_synapse/admin/v1/rooms/{quote(room)}/members"
+    status, members = await json_request("GET", url, await admin_token(system))
+    assert status == 200 and practice.user_id in members["members"], members
+    canary = f"CANARY-KEPT-{uuid.uuid4().hex}"
+    await patient.send_text(room, canary)
+    assert (await practice.wait_for_message(room, canary, sender=patient.user_id)).body == canary
 
 
 async def test_request_limits_refuse_and_create_nothing(system: System, e2e_user: Any) -> None:
