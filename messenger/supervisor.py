@@ -31,6 +31,8 @@ class Child:
     log_path: Path
     ready: Ready
     ready_timeout: float = 120.0
+    # run (in a thread) before every start, restarts included; a failure is logged, not fatal
+    prepare: Callable[[], object] | None = None
     process: asyncio.subprocess.Process | None = None
     restarts: list[float] = field(default_factory=list)
     _log: IO[bytes] | None = None
@@ -38,6 +40,11 @@ class Child:
     async def start(self, stopping: asyncio.Event) -> None:
         """Start and wait until ready; returns early (child stopped) if a stop is requested."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.prepare is not None:
+            try:
+                await asyncio.to_thread(self.prepare)
+            except Exception:
+                log.exception("%s: preparing its start failed; starting it anyway", self.name)
         # kept open while the child runs; opening a local file does not block meaningfully
         self._log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230
         self.process = await asyncio.create_subprocess_exec(

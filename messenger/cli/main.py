@@ -26,6 +26,7 @@ from messenger.cli.export import export
 from messenger.cli.migrate import migrate_db, unmoved_ours
 from messenger.cli.retention import retention
 from messenger.config import ConfigError, example_config_text, load_config, parse_config
+from messenger.homeserver.replay import rewind_postgres, rewind_sqlite
 from messenger.homeserver.sqlite_stats import analyze, has_statistics
 from messenger.homeserver.workers import LOOPBACK, worker_map
 from messenger.logs import setup_logging
@@ -124,12 +125,15 @@ def _children(settings: Settings) -> list[Child]:
     if cfg.homeserver.mode == "embedded" and cfg.homeserver.scaled is not None:
         children.extend(_scaled_homeserver(settings))
     elif cfg.homeserver.mode == "embedded":
+        synapse_db = settings.synapse_sqlite
         children.append(
             Child(
                 "synapse",
                 write_synapse_config(settings),
                 settings.log_dir / "synapse.stdout.log",
                 lambda: _http_ok(cfg.homeserver.client_url + "/health"),
+                # what a crash lost on the way to the appservice is sent again
+                prepare=(lambda: rewind_sqlite(synapse_db)) if synapse_db else None,
             )
         )
     serve = [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)]
@@ -184,12 +188,17 @@ def _scaled_homeserver(settings: Settings) -> list[Child]:
                 click.echo(f"created the database {url.rsplit('/', 1)[1]}")
     except DatabaseSetupError as error:
         raise click.ClickException(str(error)) from None
+    notifier = worker_map(scaled).one("appservice").name
     children = [
         Child(
             process.name,
             process.argv,
             settings.log_dir / f"{process.name}.stdout.log",
             lambda url=process.health_url: _http_ok(url),  # type: ignore[misc]
+            # what a crash lost on the way to the appservice is sent again
+            prepare=(lambda: rewind_postgres(scaled.synapse_database))
+            if process.name == notifier
+            else None,
         )
         for process in write_scaled_config(settings)
     ]
