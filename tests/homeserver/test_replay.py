@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from messenger.db.database import Database
-from messenger.db.stores import chat_requests
+from messenger.db.stores import chat_requests, registry
 from messenger.homeserver.replay import REMEMBERED_MS, replay_start
 from tests.cli.test_up import _run_up, _stop
 from tests.system import init_data_dir, json_request, messenger_cli, wait_http
@@ -127,6 +127,10 @@ async def lost_join_is_replayed(
     await wait_http(url + "/health")
     await _send(url, patient_token, room)  # the next event starts Synapse's sender
     await _until(lambda: _in_state(db, room, "accepted"), "the lost join reached the tracker")
+    await asyncio.sleep(2)  # a duplicate delivery would land now
+    async with db.reading() as conn:
+        row = await registry.get_room(conn, room)
+    assert row is not None and row.message_count == 2  # each of the two events taken once
 
 
 async def test_a_join_queued_when_synapse_is_killed_reaches_the_appservice_after_restart(
