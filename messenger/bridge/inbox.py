@@ -84,8 +84,9 @@ class InboxWorker:
                 else:
                     applied = await self._apply_on_arrival(conn, txn_id, envelopes, at)
                 notices = chat_requests.notices_queued(conn)
-        except Exception as exc:
-            log.warning("inbox: processing on arrival failed (%s); the worker takes it", exc)
+        except Exception as exc:  # events seen before (a replay after a restart) are no alarm
+            level = logging.INFO if isinstance(exc, _Repeated) else logging.WARNING
+            log.log(level, "inbox: processing on arrival failed (%s); the worker takes it", exc)
             async with self._db.transaction() as conn:
                 duplicate = await inbox_store.accept_transaction(conn, txn_id, envelopes, at)
             self._wake.set()

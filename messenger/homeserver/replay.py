@@ -14,6 +14,7 @@ tables, written only while no process that notifies the appservice runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -66,8 +67,17 @@ def replay_start(
     return min(handed_over, oldest - 1)
 
 
-def _rewind(cursor: Cursor, mark: str) -> Replay | None:
-    """None when Synapse has no such tables yet (a first start)."""
+def _rewind(cursor: Cursor, mark: str, appservice: str) -> Replay | None:
+    """None when Synapse has no such tables yet (a first start). Also drops the transaction
+    that was in flight when Synapse stopped: Synapse retries a stored transaction only for an
+    appservice it marked down, otherwise not until the next outage - maybe weeks later, when the
+    appservice no longer remembers its events. Its events lie inside the replay (in flight for
+    at most 60 s)."""
+    cursor.execute(
+        f"DELETE FROM application_services_txns WHERE as_id = {mark} AND NOT EXISTS ("
+        f"SELECT 1 FROM application_services_state WHERE as_id = {mark} AND state = 'down')",
+        (appservice, appservice),
+    )
     cursor.execute("SELECT stream_ordering FROM appservice_stream_position")
     row = cursor.fetchone()
     if row is None or row[0] is None:
@@ -94,20 +104,20 @@ def _logged(replay: Replay | None) -> Replay | None:
     return replay
 
 
-def rewind_sqlite(database: Path) -> Replay | None:
+def rewind_sqlite(database: Path, appservice: str) -> Replay | None:
     """The embedded Synapse's file (None while it does not exist or has no tables yet)."""
     if not database.exists():
         return None
-    with sqlite3.connect(database, timeout=30) as conn:
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn, conn:
         try:
-            return _logged(_rewind(conn.cursor(), "?"))
+            return _logged(_rewind(conn.cursor(), "?", appservice))
         except sqlite3.OperationalError as error:
             if "no such table" in str(error):
                 return None
             raise
 
 
-def rewind_postgres(url: str) -> Replay | None:
+def rewind_postgres(url: str, appservice: str) -> Replay | None:
     """The scaled deployment's Synapse database (None while its tables do not exist yet)."""
     from psycopg2 import errors
 
@@ -115,7 +125,7 @@ def rewind_postgres(url: str) -> Replay | None:
     connection = target.connect(target.name)
     try:
         with connection, connection.cursor() as cursor:
-            return _logged(_rewind(cursor, "%s"))
+            return _logged(_rewind(cursor, "%s", appservice))
     except errors.UndefinedTable:
         return None
     finally:

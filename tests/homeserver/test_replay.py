@@ -9,6 +9,7 @@ and lets the supervisor start it again; the join must still reach the chat-reque
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from messenger.db.database import Database
@@ -60,18 +62,31 @@ async def _send(url: str, token: str, room: str) -> str:
     return str(body["event_id"])
 
 
-def _join_handed_over(database: Path, room: str, user: str) -> bool:
-    """Synapse noted the user's join as handed over to the appservice (queued, maybe not
-    sent)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
-        ordering = conn.execute(
-            "SELECT e.stream_ordering FROM current_state_events AS c JOIN events AS e "
-            "ON e.event_id = c.event_id WHERE c.room_id = ? AND c.type = 'm.room.member' "
-            "AND c.state_key = ? AND c.membership = 'join'",
-            (room, user),
-        ).fetchone()
-        position = conn.execute("SELECT stream_ordering FROM appservice_stream_position").fetchone()
+# one row of a query (with `?` placeholders) on Synapse's own database, whichever it is
+SynapseRow = Callable[[str, tuple[str, ...]], tuple[Any, ...] | None]
+POSITION = "SELECT stream_ordering FROM appservice_stream_position"
+EVENT = "SELECT stream_ordering FROM events WHERE event_id = ?"
+JOIN = (
+    "SELECT e.stream_ordering FROM current_state_events AS c JOIN events AS e "
+    "ON e.event_id = c.event_id WHERE c.room_id = ? AND c.type = 'm.room.member' "
+    "AND c.state_key = ? AND c.membership = 'join'"
+)
+
+
+def _handed_over(row: SynapseRow, query: str, *params: str) -> bool:
+    """Synapse noted the event as handed over to the appservice (queued, maybe not sent)."""
+    ordering = row(query, params)
+    position = row(POSITION, ())
     return ordering is not None and position is not None and position[0] >= ordering[0]
+
+
+def sqlite_row(database: Path) -> SynapseRow:
+    def row(query: str, params: tuple[str, ...]) -> tuple[Any, ...] | None:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            found: tuple[Any, ...] | None = conn.execute(query, params).fetchone()
+        return found
+
+    return row
 
 
 async def _until(check: object, what: str, timeout: float = 60) -> None:
@@ -84,7 +99,7 @@ async def _until(check: object, what: str, timeout: float = 60) -> None:
 
 async def lost_join_is_replayed(
     run_dir: Path, url: str, db: Database, patient: dict[str, str], practice: dict[str, str],
-    appservices: list[str], notifier: str, handed_over: Callable[[str, str], bool],
+    appservices: list[str], notifier: str, row: SynapseRow,
 ) -> None:  # fmt: skip
     """The patient asks the practice; with the appservice stopped (a transaction in flight)
     the practice joins; Synapse's notifying process is killed once it noted the join as handed
@@ -105,19 +120,26 @@ async def lost_join_is_replayed(
     for name in appservices:  # the next transaction stays in flight
         os.kill(children[name], signal.SIGSTOP)
     try:
-        await _send(url, patient_token, room)
+        message = await _send(url, patient_token, room)
+
+        async def message_sent() -> bool:  # so the join cannot travel with it
+            return _handed_over(row, EVENT, message)
+
+        await _until(message_sent, "Synapse handed the message over")
         path = f"{url}/_matrix/client/v3/rooms/{quote(room)}/join"
         status, joined = await json_request("POST", path, practice_token, {})
         assert status == 200, joined
 
-        async def queued() -> bool:
-            return handed_over(room, practice["user_id"])
+        async def join_queued() -> bool:
+            return _handed_over(row, JOIN, room, practice["user_id"])
 
-        await _until(queued, "Synapse handed the join over")
+        await _until(join_queued, "Synapse handed the join over")
         os.kill(children[notifier], signal.SIGKILL)
     finally:
         for name in appservices:
             os.kill(children[name], signal.SIGCONT)
+    await asyncio.sleep(2)  # whatever the appservice still had of the killed transaction
+    assert await _in_state(db, room, "pending")  # the join did not arrive: it was lost
 
     async def restarted() -> bool:
         now = json.loads((run_dir / "up.json").read_text())["children"]
@@ -127,6 +149,11 @@ async def lost_join_is_replayed(
     await wait_http(url + "/health")
     await _send(url, patient_token, room)  # the next event starts Synapse's sender
     await _until(lambda: _in_state(db, room, "accepted"), "the lost join reached the tracker")
+    async def none_stored() -> bool:  # the killed transaction is not kept for a later outage
+        stored = row("SELECT count(*) FROM application_services_txns", ())
+        return stored is not None and stored[0] == 0
+
+    await _until(none_stored, "no transaction left stored at Synapse")
     await asyncio.sleep(2)  # a duplicate delivery would land now
     async with db.reading() as conn:
         row = await registry.get_room(conn, room)
@@ -159,7 +186,7 @@ async def test_a_join_queued_when_synapse_is_killed_reaches_the_appservice_after
         assert synapse_db is not None
         await lost_join_is_replayed(
             settings.run_dir, settings.config.homeserver.client_url, db, patient, practice,
-            ["appservice"], "synapse", lambda room, user: _join_handed_over(synapse_db, room, user),
+            ["appservice"], "synapse", sqlite_row(synapse_db),
         )  # fmt: skip
         logged = (settings.log_dir / "up.log").read_text(encoding="utf-8")
         assert "sends the appservice again" in logged

@@ -4,29 +4,28 @@ it anew - the rewind on Synapse's PostgreSQL database."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from messenger.homeserver.postgres import PostgresTarget
 from messenger.homeserver.workers import worker_map
-from tests.homeserver.test_replay import lost_join_is_replayed
+from tests.homeserver.test_replay import SynapseRow, lost_join_is_replayed
 from tests.scaled_system import ScaledSystem
 
 
-def _join_handed_over(system: ScaledSystem, room: str, user: str) -> bool:
+def _postgres_row(system: ScaledSystem) -> SynapseRow:
     target = PostgresTarget.from_url(system.synapse_url)
-    connection = target.connect(target.name)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT e.stream_ordering FROM current_state_events AS c JOIN events AS e "
-                "ON e.event_id = c.event_id WHERE c.room_id = %s AND c.type = 'm.room.member' "
-                "AND c.state_key = %s AND c.membership = 'join'",
-                (room, user),
-            )
-            ordering = cursor.fetchone()
-            cursor.execute("SELECT stream_ordering FROM appservice_stream_position")
-            position = cursor.fetchone()
-    finally:
-        connection.close()
-    return ordering is not None and position is not None and position[0] >= ordering[0]
+
+    def row(query: str, params: tuple[str, ...]) -> tuple[Any, ...] | None:
+        connection = target.connect(target.name)
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(query.replace("?", "%s"), params)
+                found: tuple[Any, ...] | None = cursor.fetchone()
+        finally:
+            connection.close()
+        return found
+
+    return row
 
 
 async def test_a_join_queued_when_the_notifier_is_killed_reaches_the_appservice(
@@ -41,7 +40,7 @@ async def test_a_join_queued_when_the_notifier_is_killed_reaches_the_appservice(
     await lost_join_is_replayed(
         system.settings.run_dir, system.hs_url, system.db, patient, practice,
         appservices or ["appservice"], workers.one("appservice").name,
-        lambda room, user: _join_handed_over(system, room, user),
+        _postgres_row(system),
     )  # fmt: skip
     logged = (system.settings.log_dir / "up.log").read_text(encoding="utf-8")
     assert "sends the appservice again" in logged
