@@ -116,9 +116,7 @@ class ChatRequestHandler:
                 ended.append(request)
                 continue
             try:
-                joined = request.practice_id in await self._hs.joined_members(
-                    await self._admin_token(), request.room_id
-                )
+                joined = await self._practice_joined(request)
             except (MatrixError, HomeserverUnreachable) as error:
                 log.warning("chat request %d: membership not known, not expired yet: %s",
                             request.id, error)  # fmt: skip
@@ -144,7 +142,18 @@ class ChatRequestHandler:
                 result.failed += 1
         return result
 
+    async def _practice_joined(self, request: store.ChatRequestRow) -> bool:
+        members = await self._hs.joined_members(await self._admin_token(), request.room_id)
+        return request.practice_id in members
+
     async def _rescind(self, request: store.ChatRequestRow) -> None:
+        """Take back the practice's invite - never the practice itself: one that is in the
+        room already (its join lost on the way to us, or just made) stays."""
+        if await self._practice_joined(request):
+            log.warning("chat request %d: the practice is in the room; not removed", request.id)
+            async with self._db.transaction() as conn:
+                await store.rescinded(conn, request.id)
+            return
         try:
             async with self._hs.acting_as(
                 await self._admin_token(), UserID(request.patient_id)

@@ -149,6 +149,7 @@ async def lost_join_is_replayed(
     await wait_http(url + "/health")
     await _send(url, patient_token, room)  # the next event starts Synapse's sender
     await _until(lambda: _in_state(db, room, "accepted"), "the lost join reached the tracker")
+
     async def none_stored() -> bool:  # the killed transaction is not kept for a later outage
         stored = row("SELECT count(*) FROM application_services_txns", ())
         return stored is not None and stored[0] == 0

@@ -149,39 +149,70 @@ async def test_withdraw_and_expiry_rescind_the_invite(system: System, e2e_user: 
     assert "zurückgezogen" in listing.body and "abgelaufen" in listing.body
 
 
-async def test_expiry_keeps_a_practice_whose_join_was_lost_and_accepts_the_request(
-    system: System, e2e_user: Any
-) -> None:
-    """Synapse keeps the events queued for the appservice in memory: a crash of Synapse loses
-    them. A request whose practice joined without the join reaching us must not expire by
-    removing the practice from the chat under way: the expiry pass asks Synapse and accepts it."""
-    practice = await person(system, e2e_user, system.add_listed_practice("Praxis Verloren"))
-    patient = await person(system, e2e_user, system.add_account("patient", "Jana Muster"))
+async def _joined_but_lost(
+    system: System, e2e_user: Any, practice_name: str, patient_name: str
+) -> tuple[E2EUser, E2EUser, str, int]:
+    """A request the practice accepted, set back to pending as if its join had never arrived
+    (Synapse keeps the events queued for the appservice in memory: a crash loses them)."""
+    practice = await person(system, e2e_user, system.add_listed_practice(practice_name))
+    patient = await person(system, e2e_user, system.add_account("patient", patient_name))
     room = await patient.create_encrypted_room(invite=[practice.user_id])
     await request_state(system, room, "pending")
     await practice.wait_for(lambda: room in practice.invites)
     await practice.join(room)
     request = await request_state(system, room, "accepted")
     await patient.wait_for_message(patient.service_room, "hat Ihre Anfrage")
-    async with system.db.transaction() as conn:  # as if the join had never arrived
+    async with system.db.transaction() as conn:
         await conn.execute(
             chat_requests.update()
             .where(chat_requests.c.id == request.id)
             .values(state="pending", decided_at=None)
         )
+    return patient, practice, room, request.id
 
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
-    status, body = await system.admin_api(
-        "POST", "/chat-requests/expire", {"as_of": later.isoformat()}
-    )
-    assert status == 200 and body["accepted"] >= 1, body
-    await request_state(system, room, "accepted")
+
+async def _practice_still_there(
+    system: System, patient: E2EUser, practice: E2EUser, room: str
+) -> None:
     url = f"{system.hs_url}/_synapse/admin/v1/rooms/{quote(room)}/members"
     status, members = await json_request("GET", url, await admin_token(system))
     assert status == 200 and practice.user_id in members["members"], members
     canary = f"CANARY-KEPT-{uuid.uuid4().hex}"
     await patient.send_text(room, canary)
     assert (await practice.wait_for_message(room, canary, sender=patient.user_id)).body == canary
+
+
+async def test_expiry_keeps_a_practice_whose_join_was_lost_and_accepts_the_request(
+    system: System, e2e_user: Any
+) -> None:
+    """A request whose practice joined without the join reaching us must not expire by
+    removing the practice from the chat under way: the expiry pass asks Synapse and accepts it."""
+    patient, practice, room, _ = await _joined_but_lost(
+        system, e2e_user, "Praxis Verloren", "Jana Muster"
+    )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
+    status, body = await system.admin_api(
+        "POST", "/chat-requests/expire", {"as_of": later.isoformat()}
+    )
+    assert status == 200 and body["accepted"] >= 1, body
+    await request_state(system, room, "accepted")
+    await _practice_still_there(system, patient, practice, room)
+
+
+async def test_withdrawing_never_removes_a_practice_that_is_in_the_room(
+    system: System, e2e_user: Any
+) -> None:
+    """Withdrawing takes back an invite; a practice whose join was lost on the way is in the
+    chat already and stays there."""
+    patient, practice, room, number = await _joined_but_lost(
+        system, e2e_user, "Praxis Zurueck", "Ina Muster"
+    )
+    await patient.send_text(patient.service_room, f"zurückziehen {number}")
+    await patient.wait_for_message(patient.service_room, "ist zurückgezogen")
+    async with system.db.reading() as conn:
+        row = await store.by_room(conn, room)
+    assert row is not None and row.state == "withdrawn" and not row.rescind_pending
+    await _practice_still_there(system, patient, practice, room)
 
 
 async def test_request_limits_refuse_and_create_nothing(system: System, e2e_user: Any) -> None:
