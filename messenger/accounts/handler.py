@@ -325,10 +325,10 @@ class AccountHandler:
             channels = await desk_store.patients_channels(conn)
         if not channels:
             return 0
-        token = await admin_token(self._settings, self._hs)
         gone = await desk_rooms.gone_rooms(
-            self._hs, bot, token, [RoomID(c.room_id) for c in channels]
-        )
+            self._hs, bot, lambda: admin_token(self._settings, self._hs),
+            [RoomID(c.room_id) for c in channels],
+        )  # fmt: skip
         made = 0
         for channel in channels:
             if RoomID(channel.room_id) not in gone:
@@ -357,9 +357,12 @@ class AccountHandler:
                 conn, channel.patient_id, only_room=channel.room_id, room_id=room,
                 greeted_at=None, pending_topic=None, menu_event_id=None,
             )  # fmt: skip
-        if not replaced:  # changed meanwhile (coverage end, another process): the new room goes
-            log.warning("insurer channel of %s changed meanwhile; new room %s left unused",
+        if not replaced:  # changed meanwhile (coverage end, another process): no second invite
+            log.warning("insurer channel of %s changed meanwhile; new room %s given up",
                         channel.patient_id, room)  # fmt: skip
+            reason = "Ersetzt / replaced"
+            await desk_rooms.remove_user(self._hs, bot, room, UserID(channel.patient_id), reason)
+            await desk_rooms.leave(self._hs, bot, room)
             return 0
         log.warning("insurer channel %s of %s was gone from the homeserver; %s replaces it",
                     channel.room_id, channel.patient_id, room)  # fmt: skip

@@ -117,7 +117,7 @@ class DeskBot(Bot):
             return set()
         try:
             return await rooms.gone_rooms(
-                self.desk.hs, self.desk.bot, await self.desk.admin_token(), staff_rooms
+                self.desk.hs, self.desk.bot, self.desk.admin_token, staff_rooms
             )
         except (MatrixError, HomeserverUnreachable) as error:
             log.warning("desk: could not tell whether the staff rooms still exist: %s", error)

@@ -5,9 +5,10 @@ ticket room per assignment of a ticket to an agent. Only the bot invites (power 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from messenger.bridge.errors import MatrixError
+from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient, q
 from messenger.ids import RoomID, UserID
 from messenger.rooms.bot_rooms import bot_room_body, state
@@ -64,17 +65,25 @@ async def joined_rooms(hs: HomeserverClient, bot: UserID) -> set[RoomID]:
 
 
 async def gone_rooms(
-    hs: HomeserverClient, bot: UserID, admin_token: str, rooms: list[RoomID]
-) -> set[RoomID]:
-    """Those of the bot's rooms that the homeserver no longer has (deleted by an operator, or
-    by the cleanup of never-used rooms before it spared bot rooms). A room the bot is not in
-    but that still exists is not gone: it is logged, as nobody here can mend it by itself."""
+    hs: HomeserverClient, bot: UserID, admin_token: Callable[[], Awaitable[str]],
+    rooms: list[RoomID],
+) -> set[RoomID]:  # fmt: skip
+    """Those of the bot's rooms that the homeserver no longer has (deleted and purged by an
+    operator, or by the cleanup of never-used rooms before it spared bot rooms). A room the bot
+    is not in but that still exists is not gone: it is logged, as nobody here can mend it by
+    itself; so is a room the homeserver could not tell about (asked again at the next start).
+    Raises only when the bot's own rooms cannot be listed."""
     joined = await joined_rooms(hs, bot)
     gone: set[RoomID] = set()
     for room in rooms:
         if room in joined:
             continue
-        if await hs.room_details(admin_token, room) is None:
+        try:
+            details = await hs.room_details(await admin_token(), room)
+        except (MatrixError, HomeserverUnreachable) as error:
+            log.warning("desk: could not tell whether room %s still exists: %s", room, error)
+            continue
+        if details is None:
             gone.add(room)
         else:
             log.error("desk: the bot is no longer in its room %s, which still exists", room)
