@@ -4,6 +4,7 @@ and config generation, on free ports in a temporary data directory."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import yaml
@@ -162,7 +164,15 @@ def init_data_dir(
     # deployments run (1s) keeps those waits short; the pace itself works the same
     config["appservice"]["transaction_window"] = "250ms"
     config["policy"] = {"insurer_domains": [REMOTE_INSURER]}
-    config["desk"] = {"canned": {"eingang": "Vielen Dank, Ihre Unterlagen sind eingegangen."}}
+    # the daily jobs' wall-clock times 12 hours away: the tests run those jobs by hand, and a
+    # scheduled run in the middle of a test (leave prompts at 09:00 Berlin) takes its work
+    away = (dt.datetime.now(ZoneInfo("Europe/Berlin")) + dt.timedelta(hours=12)).strftime("%H:%M")
+    config["retention"] = {**config.get("retention", {}), "leave_prompts_at": away}
+    config["accounts"] = {**config.get("accounts", {}), "coverage_check_at": away}
+    config["desk"] = {
+        "canned": {"eingang": "Vielen Dank, Ihre Unterlagen sind eingegangen."},
+        "purge_at": away,
+    }
     # login through a test identity provider (tests/oidc_idp.py), started by the OIDC test
     idp = f"http://127.0.0.1:{free_port()}"
     secret = data_dir / "secrets" / "oidc_client_secret"
