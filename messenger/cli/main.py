@@ -133,9 +133,7 @@ def _children(settings: Settings) -> list[Child]:
                 settings.log_dir / "synapse.stdout.log",
                 lambda: _http_ok(cfg.homeserver.client_url + "/health"),
                 # what a crash lost on the way to the appservice is sent again
-                prepare=(lambda: rewind_sqlite(synapse_db, cfg.appservice.id))
-                if synapse_db
-                else None,
+                prepare=(lambda: rewind_sqlite(synapse_db)) if synapse_db else None,
             )
         )
     serve = [sys.executable, "-m", "messenger", "serve", "--data-dir", str(settings.data_dir)]
@@ -198,7 +196,7 @@ def _scaled_homeserver(settings: Settings) -> list[Child]:
             settings.log_dir / f"{process.name}.stdout.log",
             lambda url=process.health_url: _http_ok(url),  # type: ignore[misc]
             # what a crash lost on the way to the appservice is sent again
-            prepare=(lambda: rewind_postgres(scaled.synapse_database, cfg.appservice.id))
+            prepare=(lambda: rewind_postgres(scaled.synapse_database))
             if process.name == notifier
             else None,
         )

@@ -67,16 +67,16 @@ def replay_start(
     return min(handed_over, oldest - 1)
 
 
-def _rewind(cursor: Cursor, mark: str, appservice: str) -> Replay | None:
-    """None when Synapse has no such tables yet (a first start). Also drops the transaction
-    that was in flight when Synapse stopped: Synapse retries a stored transaction only for an
-    appservice it marked down, otherwise not until the next outage - maybe weeks later, when the
-    appservice no longer remembers its events. Its events lie inside the replay (in flight for
-    at most 60 s)."""
+def _rewind(cursor: Cursor, mark: str) -> Replay | None:
+    """None when Synapse has no such tables yet (a first start). Also drops the transactions
+    that were in flight when Synapse stopped, of every appservice it had not marked down (the
+    position, and so the replay, is one for all of them): Synapse retries a stored transaction
+    only for an appservice it marked down, otherwise not until the next outage - maybe weeks
+    later, when the appservice no longer remembers its events. Their events lie inside the
+    replay (in flight for at most 60 s)."""
     cursor.execute(
-        f"DELETE FROM application_services_txns WHERE as_id = {mark} AND NOT EXISTS ("
-        f"SELECT 1 FROM application_services_state WHERE as_id = {mark} AND state = 'down')",
-        (appservice, appservice),
+        "DELETE FROM application_services_txns WHERE as_id NOT IN ("
+        "SELECT as_id FROM application_services_state WHERE state = 'down')"
     )
     cursor.execute("SELECT stream_ordering FROM appservice_stream_position")
     row = cursor.fetchone()
@@ -104,20 +104,20 @@ def _logged(replay: Replay | None) -> Replay | None:
     return replay
 
 
-def rewind_sqlite(database: Path, appservice: str) -> Replay | None:
+def rewind_sqlite(database: Path) -> Replay | None:
     """The embedded Synapse's file (None while it does not exist or has no tables yet)."""
     if not database.exists():
         return None
     with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn, conn:
         try:
-            return _logged(_rewind(conn.cursor(), "?", appservice))
+            return _logged(_rewind(conn.cursor(), "?"))
         except sqlite3.OperationalError as error:
             if "no such table" in str(error):
                 return None
             raise
 
 
-def rewind_postgres(url: str, appservice: str) -> Replay | None:
+def rewind_postgres(url: str) -> Replay | None:
     """The scaled deployment's Synapse database (None while its tables do not exist yet)."""
     from psycopg2 import errors
 
@@ -125,7 +125,7 @@ def rewind_postgres(url: str, appservice: str) -> Replay | None:
     connection = target.connect(target.name)
     try:
         with connection, connection.cursor() as cursor:
-            return _logged(_rewind(cursor, "%s", appservice))
+            return _logged(_rewind(cursor, "%s"))
     except errors.UndefinedTable:
         return None
     finally:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from messenger.db.database import Database
 from messenger.db.stores import chat_requests, registry
-from messenger.homeserver.replay import REMEMBERED_MS, replay_start
+from messenger.homeserver.replay import REMEMBERED_MS, replay_start, rewind_sqlite
 from tests.cli.test_up import _run_up, _stop
 from tests.system import init_data_dir, json_request, messenger_cli, wait_http
 
@@ -40,6 +40,35 @@ def test_the_replay_starts_before_the_events_of_the_last_window() -> None:
     # stopped for longer than the appservice remembers events: they would be taken twice
     assert replay_start(100, recent, 2 * MINUTE, at + REMEMBERED_MS) == 97
     assert replay_start(100, recent, 2 * MINUTE, at + REMEMBERED_MS + 1) == 100
+
+
+def test_the_rewind_drops_what_was_in_flight_for_every_appservice_not_marked_down(
+    tmp_path: Path,
+) -> None:
+    """Synapse's tables as it leaves them when killed with transactions in flight: one of ours,
+    one of another registration (the test suite's own url-less one was left behind once, and
+    kept "no transaction left stored" from ever becoming true), and one of an appservice
+    Synapse had marked down, which its recoverer retries at start and so must keep."""
+    database = tmp_path / "homeserver.db"
+    now = 1_000_000_000_000
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.executescript(
+            "CREATE TABLE application_services_txns (as_id TEXT, txn_id BIGINT, event_ids TEXT);"
+            "CREATE TABLE application_services_state (as_id TEXT, state TEXT, last_txn BIGINT);"
+            "CREATE TABLE appservice_stream_position (lock CHAR, stream_ordering BIGINT);"
+            "CREATE TABLE events (stream_ordering BIGINT, received_ts BIGINT);"
+            "INSERT INTO application_services_txns VALUES ('messenger', 7, '[]'),"
+            " ('other', 8, '[]'), ('resting', 3, '[]');"
+            "INSERT INTO application_services_state VALUES ('messenger', 'up', 6),"
+            " ('resting', 'down', 2);"
+            "INSERT INTO appservice_stream_position VALUES ('X', 10);"
+        )
+        conn.executemany("INSERT INTO events VALUES (?, ?)", [(n, now) for n in range(1, 11)])
+    replay = rewind_sqlite(database)
+    assert replay is not None and replay.handed_over == 10
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        kept = conn.execute("SELECT as_id, txn_id FROM application_services_txns").fetchall()
+    assert kept == [("resting", 3)]
 
 
 async def _login(url: str, account: dict[str, str]) -> str:
