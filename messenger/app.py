@@ -32,6 +32,7 @@ from messenger.bridge.pace import AnswerPace
 from messenger.bridge.server import TransactionServer
 from messenger.config import BotSection, duration_ms
 from messenger.db.database import Database
+from messenger.db.stores import jobs as jobs_store
 from messenger.desk.bot import DeskBot
 from messenger.desk.desk import build_desk
 from messenger.desk.metrics import DeskMetrics
@@ -44,6 +45,7 @@ from messenger.requests.facts import PolicyFacts
 from messenger.requests.handler import ChatRequestHandler
 from messenger.requests.lifecycle import ChatRequestTracker
 from messenger.retention.context import JobContext
+from messenger.retention.jobs import MEND_CHANNELS
 from messenger.retention.leave_prompts import LeavePrompts
 from messenger.retention.runner import JobRunner
 from messenger.retention.scheduler import JobScheduler
@@ -249,8 +251,7 @@ class App:
         failure does not stop the rest; what failed is tried again at the next start."""
         steps = (
             (self.accounts.provision_missing_service_rooms, "created %d missing service rooms"),
-            (self.accounts.replace_deleted_insurer_channels,
-             "replaced %d insurer channels the homeserver no longer had"),
+            (self._mend_channels_once, "checked %d insurer channels on the homeserver"),
             (self.accounts.provision_missing_insurer_channels,
              "created %d missing insurer channels"),
         )  # fmt: skip
@@ -262,6 +263,18 @@ class App:
                 continue
             if made:
                 log.info(done, made)
+
+    async def _mend_channels_once(self) -> int:
+        """The (costly: every room of the desk bot) search for gone insurer channels, until one
+        run has succeeded; afterwards only by hand (`retention run mend_insurer_channels`)."""
+        async with self.db.reading() as conn:
+            done = (await jobs_store.all_runs(conn)).get(MEND_CHANNELS)
+        if done is not None and done.last_finished_at is not None and done.last_error is None:
+            return 0
+        outcome = await self.jobs.run(MEND_CHANNELS)
+        if outcome.error is not None:
+            raise RuntimeError(outcome.error)
+        return int((outcome.result or {}).get("checked", 0))
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         return web.Response(

@@ -313,61 +313,6 @@ class AccountHandler:
                 log.exception("insurer channel for %s: not created; retried later", patient)
         return made
 
-    async def replace_deleted_insurer_channels(self) -> int:
-        """Channels the homeserver no longer has (before the cleanup of never-used rooms spared
-        bot rooms, it deleted channels a patient had not opened yet): a new room in place of
-        each, the patient invited as at account creation. A channel with tickets is left as it
-        is and logged: its tickets belong to that room. One channel failing does not stop the
-        others; it is tried again at the next start."""
-        cfg = self._settings.config
-        bot = cfg.bot_user_id(cfg.bots.desk)
-        async with self._db.reading() as conn:  # before asking: a channel made meanwhile is kept
-            channels = await desk_store.patients_channels(conn)
-        if not channels:
-            return 0
-        gone = await desk_rooms.gone_rooms(
-            self._hs, bot, lambda: admin_token(self._settings, self._hs),
-            [RoomID(c.room_id) for c in channels],
-        )  # fmt: skip
-        made = 0
-        for channel in channels:
-            if RoomID(channel.room_id) not in gone:
-                continue
-            try:
-                made += await self._replace_channel(bot, channel)
-            except (MatrixError, HomeserverUnreachable):
-                log.exception("insurer channel %s of %s not replaced; tried again at next start",
-                              channel.room_id, channel.patient_id)  # fmt: skip
-        return made
-
-    async def _replace_channel(self, bot: UserID, channel: desk_store.ChannelRow) -> int:
-        async with self._db.reading() as conn:
-            used = await desk_store.has_tickets(conn, channel.room_id)
-        if used:
-            log.error("insurer channel %s of %s is gone from the homeserver but has tickets; "
-                      "not replaced", channel.room_id, channel.patient_id)  # fmt: skip
-            return 0
-        cfg = self._settings.config
-        lifetime = None if channel.hold else duration_ms(cfg.desk.purge_after)  # held: no purge
-        room = await desk_rooms.create_channel(
-            self._hs, bot, UserID(channel.patient_id), cfg.desk_name, lifetime
-        )
-        async with self._db.transaction() as conn:
-            replaced = await desk_store.update_channel(
-                conn, channel.patient_id, only_room=channel.room_id, room_id=room,
-                greeted_at=None, pending_topic=None, menu_event_id=None,
-            )  # fmt: skip
-        if not replaced:  # changed meanwhile (coverage end, another process): no second invite
-            log.warning("insurer channel of %s changed meanwhile; new room %s given up",
-                        channel.patient_id, room)  # fmt: skip
-            reason = "Ersetzt / replaced"
-            await desk_rooms.remove_user(self._hs, bot, room, UserID(channel.patient_id), reason)
-            await desk_rooms.leave(self._hs, bot, room)
-            return 0
-        log.warning("insurer channel %s of %s was gone from the homeserver; %s replaces it",
-                    channel.room_id, channel.patient_id, room)  # fmt: skip
-        return 1
-
     async def invite_staff(self, user: UserID, role: Role) -> None:
         """Agents into the queue; supervisors also into the supervisors' room. Rooms that do
         not exist yet are made by the desk bot at its start, inviting all staff."""

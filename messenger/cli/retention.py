@@ -19,7 +19,7 @@ from messenger.cli.common import data_dir_option, emit_json, run, settings_for
 from messenger.db.database import Database
 from messenger.db.stores import jobs as store
 from messenger.retention.context import JobContext
-from messenger.retention.jobs import JOBS
+from messenger.retention.jobs import JOBS, MEND_CHANNELS
 from messenger.retention.runner import JobOutcome, JobRunner
 from messenger.retention.scheduler import JOB_TABLE
 from messenger.settings import Settings
@@ -80,9 +80,12 @@ def status(data_dir: Any, as_json: bool) -> None:
         return
     for job in report:
         click.echo(f"{job['job']}  – {job['about']}")
-        click.echo(
-            f"  next run:      {job['next_run'] or 'not scheduled (appservice not started)'}"
+        unscheduled = (
+            "at start until one run succeeds, else by hand"
+            if job["job"] == MEND_CHANNELS
+            else "not scheduled (appservice not started)"
         )
+        click.echo(f"  next run:      {job['next_run'] or unscheduled}")
         click.echo(f"  last run:      {job['last_started'] or 'never'}")
         outcome = job["last_error"] or job["last_result"]
         click.echo(f"  last result:   {outcome if outcome is not None else '–'}")

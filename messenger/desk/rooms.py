@@ -64,6 +64,21 @@ async def joined_rooms(hs: HomeserverClient, bot: UserID) -> set[RoomID]:
     return {RoomID(str(room)) for room in listed}
 
 
+FEW_ROOMS = 20  # up to this many are asked about one by one; more: the bot's whole room list
+
+
+async def _is_joined(hs: HomeserverClient, bot: UserID, room: RoomID) -> bool:
+    """Whether the bot is in the room (Synapse refuses a non-member, and a room it lacks)."""
+    path = f"/_matrix/client/v3/rooms/{q(room)}/joined_members"
+    try:
+        await hs.as_request("GET", path, user_id=bot)
+    except MatrixError as error:
+        if error.status in (403, 404):
+            return False
+        raise
+    return True
+
+
 async def gone_rooms(
     hs: HomeserverClient, bot: UserID, admin_token: Callable[[], Awaitable[str]],
     rooms: list[RoomID],
@@ -71,14 +86,15 @@ async def gone_rooms(
     """Those of the bot's rooms that the homeserver no longer has (deleted and purged by an
     operator, or by the cleanup of never-used rooms before it spared bot rooms). A room the bot
     is not in but that still exists is not gone: it is logged, as nobody here can mend it by
-    itself; so is a room the homeserver could not tell about (asked again at the next start).
-    Raises only when the bot's own rooms cannot be listed."""
-    joined = await joined_rooms(hs, bot)
+    itself; so is a room the homeserver could not tell about (asked again next time). A few
+    rooms (the staff rooms, at every start) are asked about one by one; for more, the bot's
+    whole room list is fetched once (raises when it cannot be)."""
+    listed = await joined_rooms(hs, bot) if len(rooms) > FEW_ROOMS else None
     gone: set[RoomID] = set()
     for room in rooms:
-        if room in joined:
-            continue
         try:
+            if (room in listed) if listed is not None else (await _is_joined(hs, bot, room)):
+                continue
             details = await hs.room_details(await admin_token(), room)
         except (MatrixError, HomeserverUnreachable) as error:
             log.warning("desk: could not tell whether room %s still exists: %s", room, error)

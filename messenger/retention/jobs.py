@@ -12,6 +12,7 @@ from messenger.config import duration_ms
 from messenger.db.database import now_ms
 from messenger.db.stores import chat_requests as chat_requests_store
 from messenger.db.stores import policy_changes
+from messenger.desk.channel_mend import ChannelMend
 from messenger.desk.desk import build_desk
 from messenger.desk.sla_watch import SlaWatch
 from messenger.homeserver.sqlite_stats import analyze_in_background
@@ -80,6 +81,13 @@ async def coverage_end(ctx: JobContext) -> dict[str, Any]:
     return (await ends.run(ctx.now())).as_json()
 
 
+async def mend_insurer_channels(ctx: JobContext) -> dict[str, Any]:
+    """Replace insurer channels the homeserver no longer has (once at start; by hand after
+    deleting rooms: it lists every room of the desk bot)."""
+    mend = ChannelMend(ctx.settings, ctx.db, ctx.hs, ctx.admin_token)
+    return (await mend.run()).as_json()
+
+
 async def homeserver_analyze(ctx: JobContext) -> dict[str, Any]:
     """Refresh the query-planner statistics of the embedded Synapse's SQLite database."""
     database = ctx.settings.synapse_sqlite
@@ -97,4 +105,7 @@ JOBS: dict[str, Job] = {
     "insurer_purge": insurer_purge,
     "coverage_end": coverage_end,
     "homeserver_analyze": homeserver_analyze,
+    "mend_insurer_channels": mend_insurer_channels,
 }
+# run at start until one run has succeeded, and by hand; never on a schedule
+MEND_CHANNELS = "mend_insurer_channels"

@@ -2,13 +2,16 @@
 
 Before the cleanup of never-used rooms spared bot rooms, it deleted the queue and supervisors'
 rooms of a desk no agent had joined yet, and insurer channels a patient had not opened: the
-desk kept the dead room ids and could invite nobody. At its start the appservice now asks the
-homeserver which rooms the desk bot is in and replaces the ones that are gone - and only those.
+desk kept the dead room ids and could invite nobody. At every start the appservice asks the
+homeserver about the two staff rooms; the insurer channels (one per insured person: every room
+of the desk bot) are searched at start only until one search has succeeded - an upgraded system
+mends what the old cleanup deleted - and afterwards by hand. Only gone rooms are replaced.
 Against a system of its own: it deletes the desk's rooms."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,10 +19,11 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from messenger.db.database import now_ms
-from messenger.db.schema import desk_outbox
+from messenger.db.schema import desk_outbox, job_runs
 from messenger.db.stores import desk as desk_store
 from messenger.desk.desk import QUEUE_POST
-from tests.system import System, admin_token, json_request
+from messenger.retention.jobs import MEND_CHANNELS
+from tests.system import System, admin_token, json_request, messenger_cli
 
 ADMIN_V2 = "/_synapse/admin/v2/rooms"
 
@@ -107,6 +111,7 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         supervisor = system.add_account("supervisor", "Sabine Heil")["user_id"]
         patient = system.add_account("patient", "Paula Heil")["user_id"]
         other = system.add_account("patient", "Otto Heil")["user_id"]
+        third = system.add_account("patient", "Petra Heil")["user_id"]
         queue, supervisors, channel = await _desk_rooms(system, patient)
         _, _, other_channel = await _desk_rooms(system, other)
         assert queue and supervisors and channel and other_channel
@@ -121,6 +126,8 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
                 queue_event_id="$in-the-old-queue",
             )  # fmt: skip
             await desk_store.update_channel(conn, patient, hold=True)
+            # a database from before the search ran once at start: it has no record of it
+            await conn.execute(job_runs.delete().where(job_runs.c.name == MEND_CHANNELS))
 
         system.appservice.stop()
         for room in (queue, channel):  # the supervisors' room and the other channel stay
@@ -154,5 +161,24 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
                 break
             await asyncio.sleep(0.25)
         assert posted is not None and posted[0] == new_queue, posted
+
+        # once it has succeeded, the search is not repeated at start; an operator runs it
+        system.appservice.stop()
+        third_channel = (await _desk_rooms(system, third))[2]
+        assert third_channel is not None
+        await _delete(system, token, third_channel)
+        await system.start_appservice()
+        await _until_logged(system, STAFF_CHECKED, checked + 2)
+        assert _logged(system, REPLACED_ONE) == 1
+        assert (await _desk_rooms(system, third))[2] == third_channel
+        ran = messenger_cli("retention", "run", MEND_CHANNELS, "--data-dir",
+                            str(system.data_dir), "--json")  # fmt: skip
+        outcome = json.loads(ran.stdout)
+        assert outcome["error"] is None and outcome["result"]["replaced"] == 1, outcome
+        assert outcome["result"]["kept_with_tickets"] == 0, outcome
+        new_third = (await _desk_rooms(system, third))[2]
+        assert new_third is not None and new_third != third_channel
+        members = await _memberships(system, token, new_third)
+        assert members.get(third) == "invite", members
     finally:
         await system.stop()

@@ -294,8 +294,11 @@ async def test_abandoned_and_never_used_rooms_are_deleted(system: System, e2e_us
         "insurer_purge",
         "coverage_end",
         "homeserver_analyze",
+        "mend_insurer_channels",
     }
     assert by_job["abandoned_rooms"]["runs"] >= 2 and by_job["leave_prompts"]["next_run"]
+    mend = by_job["mend_insurer_channels"]  # ran at the appservice's start; not scheduled
+    assert mend["runs"] >= 1 and mend["last_error"] is None and not mend["scheduled"], mend
 
 
 async def test_deleted_attachment_in_the_service_room_is_deleted_from_the_media_store(
