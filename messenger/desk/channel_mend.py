@@ -13,18 +13,15 @@ logged: its tickets belong to that room. One channel failing does not stop the o
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
-from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.config import duration_ms
-from messenger.db.database import Database
 from messenger.db.stores import desk as desk_store
 from messenger.desk import rooms as desk_rooms
 from messenger.ids import RoomID, UserID
-from messenger.settings import Settings
+from messenger.retention.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +45,12 @@ class MendResult:
 
 
 class ChannelMend:
-    def __init__(
-        self, settings: Settings, db: Database, hs: HomeserverClient,
-        admin_token: Callable[[], Awaitable[str]],
-    ) -> None:  # fmt: skip
-        self._settings = settings
-        self._db = db
-        self._hs = hs
-        self._admin_token = admin_token
-        cfg = settings.config
-        self._bot = cfg.bot_user_id(cfg.bots.desk)
+    def __init__(self, ctx: JobContext) -> None:
+        self._settings = ctx.settings
+        self._db = ctx.db
+        self._hs = ctx.hs
+        self._admin_token = ctx.admin_token
+        self._bot = ctx.settings.config.bot_user_id(ctx.settings.config.bots.desk)
 
     async def run(self) -> MendResult:
         """Raises ChannelsNotMended (after trying all) when any gone channel was not replaced."""

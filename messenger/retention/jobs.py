@@ -84,8 +84,7 @@ async def coverage_end(ctx: JobContext) -> dict[str, Any]:
 async def mend_insurer_channels(ctx: JobContext) -> dict[str, Any]:
     """Replace insurer channels the homeserver no longer has (once at start; by hand after
     deleting rooms: it lists every room of the desk bot)."""
-    mend = ChannelMend(ctx.settings, ctx.db, ctx.hs, ctx.admin_token)
-    return (await mend.run()).as_json()
+    return (await ChannelMend(ctx).run()).as_json()
 
 
 async def homeserver_analyze(ctx: JobContext) -> dict[str, Any]:
