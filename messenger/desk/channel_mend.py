@@ -69,7 +69,7 @@ class ChannelMend:
                 if await self._has_tickets(channel):
                     kept += 1
                 else:
-                    replaced += await self._replace(channel)
+                    replaced += await self.replace(channel)
             except (MatrixError, HomeserverUnreachable):
                 failed += 1
                 log.exception("insurer channel %s of %s not replaced; tried again",
@@ -89,7 +89,10 @@ class ChannelMend:
                       "not replaced", channel.room_id, channel.patient_id)  # fmt: skip
         return used
 
-    async def _replace(self, channel: desk_store.ChannelRow) -> int:
+    async def replace(self, channel: desk_store.ChannelRow) -> int:
+        """A new room for the channel, the row moved to it only while it still names the old
+        one; otherwise (changed meanwhile) the patient's invite is taken back and the bot
+        leaves the new room. 1 when replaced."""
         cfg = self._settings.config
         patient = UserID(channel.patient_id)
         lifetime = None if channel.hold else duration_ms(cfg.desk.purge_after)  # held: no purge

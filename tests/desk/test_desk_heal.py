@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 import sqlalchemy as sa
 
+from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.database import now_ms
 from messenger.db.schema import desk_outbox, job_runs
 from messenger.db.stores import desk as desk_store
+from messenger.desk.channel_mend import ChannelMend
 from messenger.desk.desk import QUEUE_POST
+from messenger.retention.context import JobContext
 from messenger.retention.jobs import MEND_CHANNELS
 from tests.system import System, admin_token, json_request, messenger_cli
 
@@ -101,7 +106,7 @@ REPLACED_ONE = "replaced 1 insurer channels the homeserver no longer had"
 
 
 async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_at_start(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     system = System(tmp_path / "system")
     await system.start()
@@ -180,5 +185,23 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         assert new_third is not None and new_third != third_channel
         members = await _memberships(system, token, new_third)
         assert members.get(third) == "invite", members
+
+        # a replacement that finds the row changed meanwhile (say, the coverage ended) gives
+        # its new room up: the patient's invite taken back, the bot gone from it
+        async with HomeserverClient(system.hs_url, system.settings.secrets.as_token,
+                                    cfg.appservice.id) as hs:  # fmt: skip
+            ctx = JobContext(system.db, hs, lambda: admin_token(system), system.settings)
+            stale = desk_store.ChannelRow(third, third_channel, None, None, None, False)
+            with caplog.at_level(logging.WARNING, logger="messenger.desk.channel_mend"):
+                assert await ChannelMend(ctx).replace(stale) == 0
+        given_up = [r.args[1] for r in caplog.records if "given up" in r.getMessage()]
+        assert len(given_up) == 1 and isinstance(given_up[0], str)
+        assert (await _desk_rooms(system, third))[2] == new_third  # the row as it was
+        url = f"{system.hs_url}/_synapse/admin/v1/rooms/{quote(given_up[0])}/messages"
+        status, answer = await json_request("GET", url + "?dir=f&limit=100", token)
+        assert status == 200, answer
+        last = {e["state_key"]: e["content"]["membership"] for e in answer["chunk"]
+                if e["type"] == "m.room.member"}  # fmt: skip
+        assert last.get(third) == "leave" and last.get(desk_bot) == "leave", last
     finally:
         await system.stop()
