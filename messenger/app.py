@@ -54,6 +54,7 @@ from messenger.rooms.registry import RoomRegistry
 from messenger.settings import Settings
 
 log = logging.getLogger(__name__)
+MEND_SKIPPED = "insurer channels searched before; not again at start"
 SHUTDOWN_S = 3.0
 
 
@@ -266,14 +267,17 @@ class App:
 
     async def _mend_channels_once(self) -> int:
         """The (costly: every room of the desk bot) search for gone insurer channels, until one
-        run has succeeded; afterwards only by hand (`retention run mend_insurer_channels`)."""
+        run has succeeded; afterwards only by hand (`retention run mend_insurer_channels`). A
+        failed run (logged by the runner) is repeated at the next start."""
         async with self.db.reading() as conn:
             done = (await jobs_store.all_runs(conn)).get(MEND_CHANNELS)
         if done is not None and done.last_finished_at is not None and done.last_error is None:
+            log.info(MEND_SKIPPED)
             return 0
         outcome = await self.jobs.run(MEND_CHANNELS)
-        if outcome.error is not None:
-            raise RuntimeError(outcome.error)
+        if not outcome.ran:
+            log.warning("%s runs in another process; tried again at the next start if it "
+                        "does not succeed there", MEND_CHANNELS)  # fmt: skip
         return int((outcome.result or {}).get("checked", 0))
 
     async def _metrics(self, _request: web.Request) -> web.Response:

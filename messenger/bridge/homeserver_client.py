@@ -265,8 +265,8 @@ class HomeserverClient:
         """Synapse's admin room details, or None when the server has no such room (deleted)."""
         try:
             return await self.request("GET", f"{ADMIN_V1}/rooms/{q(room)}", token=admin_token)
-        except MatrixError as error:
-            if error.status == 404:
+        except MatrixError as error:  # not a 404 of a proxy or an unknown path: "no room"
+            if error.status == 404 and error.errcode == "M_NOT_FOUND":
                 return None
             raise
 

@@ -66,7 +66,8 @@ async def _status(settings: Settings) -> list[dict[str, Any]]:
 
 @click.group()
 def retention() -> None:
-    """Scheduled jobs (leave prompts, abandoned rooms, request expiry) and the deletion log."""
+    """Jobs (leave prompts, abandoned rooms, request expiry, ...; one by hand: mending insurer
+    channels deleted on the homeserver) and the deletion log."""
 
 
 @retention.command("status")
@@ -80,11 +81,10 @@ def status(data_dir: Any, as_json: bool) -> None:
         return
     for job in report:
         click.echo(f"{job['job']}  – {job['about']}")
-        unscheduled = (
-            "at start until one run succeeds, else by hand"
-            if job["job"] == MEND_CHANNELS
-            else "not scheduled (appservice not started)"
-        )
+        unscheduled = "not scheduled (appservice not started)"
+        if job["job"] == MEND_CHANNELS:  # never scheduled: at start until a run succeeds
+            succeeded = job["last_finished"] is not None and job["last_error"] is None
+            unscheduled = "by hand" if succeeded else "at the next start of the appservice"
         click.echo(f"  next run:      {job['next_run'] or unscheduled}")
         click.echo(f"  last run:      {job['last_started'] or 'never'}")
         outcome = job["last_error"] or job["last_result"]

@@ -116,12 +116,13 @@ class DeskBot(Bot):
         if not staff_rooms:
             return set()
         try:
-            return await rooms.gone_rooms(
+            checked = await rooms.gone_rooms(
                 self.desk.hs, self.desk.bot, self.desk.admin_token, staff_rooms
             )
         except (MatrixError, HomeserverUnreachable) as error:
             log.warning("desk: could not tell whether the staff rooms still exist: %s", error)
             return set()
+        return checked.gone  # the undecided are asked again at the next start
 
     async def _route(self, room: RoomID) -> Route:
         """What a room is to the desk, with its row (one lookup per event)."""

@@ -35,12 +35,14 @@ class MendResult:
     checked: int
     replaced: int
     kept_with_tickets: int
-    failed: int
+    failed: int  # gone, but not replaced
+    undecided: int  # the homeserver could not tell whether they still exist
 
     def as_json(self) -> dict[str, Any]:
         return {
             "checked": self.checked, "replaced": self.replaced,
             "kept_with_tickets": self.kept_with_tickets, "failed": self.failed,
+            "undecided": self.undecided,
         }  # fmt: skip
 
 
@@ -53,17 +55,18 @@ class ChannelMend:
         self._bot = ctx.settings.config.bot_user_id(ctx.settings.config.bots.desk)
 
     async def run(self) -> MendResult:
-        """Raises ChannelsNotMended (after trying all) when any gone channel was not replaced."""
+        """Raises ChannelsNotMended (after trying all) when any gone channel was not replaced
+        or any channel could not be checked: the run counts as failed and is repeated."""
         async with self._db.reading() as conn:  # before asking: a channel made meanwhile is kept
             channels = await desk_store.patients_channels(conn)
         if not channels:
-            return MendResult(0, 0, 0, 0)
-        gone = await desk_rooms.gone_rooms(
+            return MendResult(0, 0, 0, 0, 0)
+        checked = await desk_rooms.gone_rooms(
             self._hs, self._bot, self._admin_token, [RoomID(c.room_id) for c in channels]
         )
         replaced = kept = failed = 0
         for channel in channels:
-            if RoomID(channel.room_id) not in gone:
+            if RoomID(channel.room_id) not in checked.gone:
                 continue
             try:
                 if await self._has_tickets(channel):
@@ -74,11 +77,13 @@ class ChannelMend:
                 failed += 1
                 log.exception("insurer channel %s of %s not replaced; tried again",
                               channel.room_id, channel.patient_id)  # fmt: skip
-        result = MendResult(len(channels), replaced, kept, failed)
+        result = MendResult(len(channels), replaced, kept, failed, len(checked.undecided))
         if replaced:
             log.info("replaced %d insurer channels the homeserver no longer had", replaced)
-        if failed:
-            raise ChannelsNotMended(f"{failed} gone insurer channels not replaced: {result}")
+        if failed or checked.undecided:
+            raise ChannelsNotMended(
+                f"not all insurer channels checked and mended: {result.as_json()}"
+            )
         return result
 
     async def _has_tickets(self, channel: desk_store.ChannelRow) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
@@ -67,13 +68,22 @@ async def joined_rooms(hs: HomeserverClient, bot: UserID) -> set[RoomID]:
 FEW_ROOMS = 20  # up to this many are asked about one by one; more: the bot's whole room list
 
 
+@dataclass(frozen=True)
+class RoomCheck:
+    gone: set[RoomID]  # the homeserver no longer has them
+    undecided: set[RoomID]  # it could not tell (asked again next time)
+
+
 async def _is_joined(hs: HomeserverClient, bot: UserID, room: RoomID) -> bool:
-    """Whether the bot is in the room (Synapse refuses a non-member, and a room it lacks)."""
+    """Whether the bot may read the room's members. Asked as the appservice, Synapse lets any
+    of its users stand for the bot, so this errs towards "not gone" (a room the bot left while
+    another of our bots stays is not replaced); it refuses (403) a room nobody of ours is in,
+    one it does not know, and one it left."""
     path = f"/_matrix/client/v3/rooms/{q(room)}/joined_members"
     try:
         await hs.as_request("GET", path, user_id=bot)
     except MatrixError as error:
-        if error.status in (403, 404):
+        if error.status == 403:
             return False
         raise
     return True
@@ -82,15 +92,15 @@ async def _is_joined(hs: HomeserverClient, bot: UserID, room: RoomID) -> bool:
 async def gone_rooms(
     hs: HomeserverClient, bot: UserID, admin_token: Callable[[], Awaitable[str]],
     rooms: list[RoomID],
-) -> set[RoomID]:  # fmt: skip
-    """Those of the bot's rooms that the homeserver no longer has (deleted and purged by an
+) -> RoomCheck:  # fmt: skip
+    """Which of the bot's rooms the homeserver no longer has (deleted and purged by an
     operator, or by the cleanup of never-used rooms before it spared bot rooms). A room the bot
     is not in but that still exists is not gone: it is logged, as nobody here can mend it by
-    itself; so is a room the homeserver could not tell about (asked again next time). A few
-    rooms (the staff rooms, at every start) are asked about one by one; for more, the bot's
-    whole room list is fetched once (raises when it cannot be)."""
+    itself; a room the homeserver could not tell about is logged and `undecided`. A few rooms
+    (the staff rooms, at every start) are asked about one by one; for more, the bot's whole
+    room list is fetched once (raises when it cannot be)."""
     listed = await joined_rooms(hs, bot) if len(rooms) > FEW_ROOMS else None
-    gone: set[RoomID] = set()
+    check = RoomCheck(set(), set())
     for room in rooms:
         try:
             if (room in listed) if listed is not None else (await _is_joined(hs, bot, room)):
@@ -98,12 +108,13 @@ async def gone_rooms(
             details = await hs.room_details(await admin_token(), room)
         except (MatrixError, HomeserverUnreachable) as error:
             log.warning("desk: could not tell whether room %s still exists: %s", room, error)
+            check.undecided.add(room)
             continue
         if details is None:
-            gone.add(room)
+            check.gone.add(room)
         else:
             log.error("desk: the bot is no longer in its room %s, which still exists", room)
-    return gone
+    return check
 
 
 async def create_ticket_room(hs: HomeserverClient, bot: UserID, agent: UserID, name: str) -> RoomID:

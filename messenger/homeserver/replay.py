@@ -68,16 +68,12 @@ def replay_start(
 
 
 def _rewind(cursor: Cursor, mark: str) -> Replay | None:
-    """None when Synapse has no such tables yet (a first start). Also drops the transactions
-    that were in flight when Synapse stopped, of every appservice it had not marked down (the
-    position, and so the replay, is one for all of them): Synapse retries a stored transaction
-    only for an appservice it marked down, otherwise not until the next outage - maybe weeks
-    later, when the appservice no longer remembers its events. Their events lie inside the
-    replay (in flight for at most 60 s)."""
-    cursor.execute(
-        "DELETE FROM application_services_txns WHERE as_id NOT IN ("
-        "SELECT as_id FROM application_services_state WHERE state = 'down')"
-    )
+    """None when Synapse has no such tables yet (a first start). With a replay, also drops the
+    transactions that were in flight when Synapse stopped, of every appservice it had not
+    marked down (the position, and so the replay, is one for all of them): Synapse retries a
+    stored transaction only for an appservice it marked down, otherwise not until the next
+    outage - maybe weeks later, when the appservice no longer remembers its events. Their
+    events lie inside the replay (in flight for at most 60 s). Without a replay they stay."""
     cursor.execute("SELECT stream_ordering FROM appservice_stream_position")
     row = cursor.fetchone()
     if row is None or row[0] is None:
@@ -90,6 +86,11 @@ def _rewind(cursor: Cursor, mark: str) -> Replay | None:
     )
     start = replay_start(handed_over, cursor.fetchall(), REPLAY_MS, int(time.time() * 1000))
     if start < handed_over:
+        cursor.execute(
+            "DELETE FROM application_services_txns WHERE NOT EXISTS (SELECT 1 FROM "
+            "application_services_state AS s WHERE s.as_id = application_services_txns.as_id "
+            "AND s.state = 'down')"
+        )
         cursor.execute(
             f"UPDATE appservice_stream_position SET stream_ordering = {mark} "
             f"WHERE stream_ordering = {mark}",

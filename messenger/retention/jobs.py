@@ -26,6 +26,8 @@ from messenger.retention.leave_prompts import LeavePrompts
 # counts the last hour only
 CODE_KEEP_MS = 86_400_000
 Job = Callable[[JobContext], Coroutine[Any, Any, dict[str, Any]]]
+# run at start until one run has succeeded, and by hand; never on a schedule
+MEND_CHANNELS = "mend_insurer_channels"
 
 
 async def leave_prompts(ctx: JobContext) -> dict[str, Any]:
@@ -104,7 +106,5 @@ JOBS: dict[str, Job] = {
     "insurer_purge": insurer_purge,
     "coverage_end": coverage_end,
     "homeserver_analyze": homeserver_analyze,
-    "mend_insurer_channels": mend_insurer_channels,
+    MEND_CHANNELS: mend_insurer_channels,
 }
-# run at start until one run has succeeded, and by hand; never on a schedule
-MEND_CHANNELS = "mend_insurer_channels"

@@ -20,11 +20,13 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from messenger.app import MEND_SKIPPED
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.database import now_ms
 from messenger.db.schema import desk_outbox, job_runs
 from messenger.db.stores import desk as desk_store
-from messenger.desk.channel_mend import ChannelMend
+from messenger.desk import rooms as desk_rooms
+from messenger.desk.channel_mend import ChannelMend, ChannelsNotMended
 from messenger.desk.desk import QUEUE_POST
 from messenger.retention.context import JobContext
 from messenger.retention.jobs import MEND_CHANNELS
@@ -106,7 +108,7 @@ REPLACED_ONE = "replaced 1 insurer channels the homeserver no longer had"
 
 
 async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_at_start(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     system = System(tmp_path / "system")
     await system.start()
@@ -173,7 +175,7 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         assert third_channel is not None
         await _delete(system, token, third_channel)
         await system.start_appservice()
-        await _until_logged(system, STAFF_CHECKED, checked + 2)
+        await _until_logged(system, MEND_SKIPPED, 1)
         assert _logged(system, REPLACED_ONE) == 1
         assert (await _desk_rooms(system, third))[2] == third_channel
         ran = messenger_cli("retention", "run", MEND_CHANNELS, "--data-dir",
@@ -203,5 +205,24 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         last = {e["state_key"]: e["content"]["membership"] for e in answer["chunk"]
                 if e["type"] == "m.room.member"}  # fmt: skip
         assert last.get(third) == "leave" and last.get(desk_bot) == "leave", last
+
+        # many channels (the whole room list of the desk bot): a gone channel that has a ticket
+        # is kept; one the homeserver cannot tell about makes the run fail (repeated at start)
+        await _delete(system, token, other_channel)
+        monkeypatch.setattr(desk_rooms, "FEW_ROOMS", 0)
+        async with HomeserverClient(system.hs_url, system.settings.secrets.as_token,
+                                    cfg.appservice.id) as hs:  # fmt: skip
+
+            async def refused() -> str:
+                return "not-an-admin-token"
+
+            blind = JobContext(system.db, hs, refused, system.settings)
+            with pytest.raises(ChannelsNotMended, match="'undecided': 1"):
+                await ChannelMend(blind).run()
+            ctx = JobContext(system.db, hs, lambda: admin_token(system), system.settings)
+            result = (await ChannelMend(ctx).run()).as_json()
+        assert result == {"checked": 3, "replaced": 0, "kept_with_tickets": 1, "failed": 0,
+                          "undecided": 0}  # fmt: skip
+        assert (await _desk_rooms(system, other))[2] == other_channel
     finally:
         await system.stop()

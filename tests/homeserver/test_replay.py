@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -42,15 +43,11 @@ def test_the_replay_starts_before_the_events_of_the_last_window() -> None:
     assert replay_start(100, recent, 2 * MINUTE, at + REMEMBERED_MS + 1) == 100
 
 
-def test_the_rewind_drops_what_was_in_flight_for_every_appservice_not_marked_down(
-    tmp_path: Path,
-) -> None:
+def _synapse_tables(database: Path, received_at: int) -> None:
     """Synapse's tables as it leaves them when killed with transactions in flight: one of ours,
     one of another registration (the test suite's own url-less one was left behind once, and
     kept "no transaction left stored" from ever becoming true), and one of an appservice
     Synapse had marked down, which its recoverer retries at start and so must keep."""
-    database = tmp_path / "homeserver.db"
-    now = 1_000_000_000_000
     with contextlib.closing(sqlite3.connect(database)) as conn, conn:
         conn.executescript(
             "CREATE TABLE application_services_txns (as_id TEXT, txn_id BIGINT, event_ids TEXT);"
@@ -63,12 +60,31 @@ def test_the_rewind_drops_what_was_in_flight_for_every_appservice_not_marked_dow
             " ('resting', 'down', 2);"
             "INSERT INTO appservice_stream_position VALUES ('X', 10);"
         )
-        conn.executemany("INSERT INTO events VALUES (?, ?)", [(n, now) for n in range(1, 11)])
-    replay = rewind_sqlite(database)
-    assert replay is not None and replay.handed_over == 10
+        events = [(n, received_at) for n in range(1, 11)]
+        conn.executemany("INSERT INTO events VALUES (?, ?)", events)
+
+
+def _stored(database: Path) -> tuple[list[tuple[str, int]], int]:
     with contextlib.closing(sqlite3.connect(database)) as conn:
         kept = conn.execute("SELECT as_id, txn_id FROM application_services_txns").fetchall()
-    assert kept == [("resting", 3)]
+        position = conn.execute("SELECT stream_ordering FROM appservice_stream_position")
+        return sorted(kept), int(position.fetchone()[0])
+
+
+def test_with_a_replay_what_was_in_flight_is_dropped_for_every_appservice_not_down(
+    tmp_path: Path,
+) -> None:
+    recent = tmp_path / "recent.db"
+    _synapse_tables(recent, int(time.time() * 1000) - MINUTE)
+    replay = rewind_sqlite(recent)
+    assert replay is not None and (replay.handed_over, replay.start) == (10, 0)
+    assert _stored(recent) == ([("resting", 3)], 0)
+    # stopped for longer than the appservice remembers: no replay, so nothing is dropped
+    old = tmp_path / "old.db"
+    _synapse_tables(old, int(time.time() * 1000) - REMEMBERED_MS - MINUTE)
+    replay = rewind_sqlite(old)
+    assert replay is not None and replay.events == 0
+    assert _stored(old) == ([("messenger", 7), ("other", 8), ("resting", 3)], 10)
 
 
 async def _login(url: str, account: dict[str, str]) -> str:
