@@ -24,7 +24,7 @@ from messenger.bots.base import Bot
 from messenger.bots.leave_commands import LeaveCommands
 from messenger.bots.runtime import BotRuntime
 from messenger.bots.service_bot import ServiceBot
-from messenger.bridge.admin_account import admin_token
+from messenger.bridge.admin_account import AdminToken
 from messenger.bridge.errors import HomeserverUnreachable, MatrixError
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.bridge.inbox import InboxWorker
@@ -72,6 +72,7 @@ class App:
         self.hs = HomeserverClient(
             cfg.homeserver.client_url, settings.secrets.as_token, cfg.appservice.id
         )
+        self._admin_token = AdminToken(settings, self.hs)
         self.accounts = AccountHandler(settings, self.db, self.hs)
         self.directory = ProviderDirectory(self.db, on_change=self.hs.refresh_policy)
         self.requests = ChatRequestHandler(
@@ -127,7 +128,6 @@ class App:
             cfg.bots.desk.model_copy(update={"display_name": cfg.desk_name}), self.desk_bot
         )
         self.metrics = DeskMetrics(DeskStats(self.db))
-        self._admin: str | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._inbox_task: asyncio.Task[None] | None = None
@@ -145,11 +145,6 @@ class App:
             admin_token=self._admin_token,
             bot=bot,
         )
-
-    async def _admin_token(self) -> str:
-        if self._admin is None:
-            self._admin = await admin_token(self.settings, self.hs)
-        return self._admin
 
     @property
     def _runtimes(self) -> list[BotRuntime]:

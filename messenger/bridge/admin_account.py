@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from messenger.bridge.errors import UnknownToken, UserInUse
@@ -48,3 +49,22 @@ async def admin_token(settings: Settings, hs: HomeserverClient) -> str:
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(token)
     return token
+
+
+class AdminToken:
+    """A process's admin token, as a callable: kept in memory, checked again (and renewed if
+    Synapse no longer takes it: the account logged out, its devices deleted by an operator)
+    once `check_s` has passed since it was last known valid."""
+
+    def __init__(self, settings: Settings, hs: HomeserverClient, check_s: float = 300.0) -> None:
+        self._settings = settings
+        self._hs = hs
+        self._check_s = check_s
+        self._token: str | None = None
+        self._checked = 0.0
+
+    async def __call__(self) -> str:
+        if self._token is None or time.monotonic() - self._checked >= self._check_s:
+            self._token = await admin_token(self._settings, self._hs)
+            self._checked = time.monotonic()
+        return self._token

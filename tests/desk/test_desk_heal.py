@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from messenger.app import MEND_SKIPPED
+from messenger.bridge.admin_account import AdminToken
 from messenger.bridge.homeserver_client import HomeserverClient
 from messenger.db.database import now_ms
 from messenger.db.schema import desk_outbox, job_runs
@@ -224,5 +225,15 @@ async def test_desk_rooms_and_a_channel_gone_from_the_homeserver_are_made_anew_a
         assert result == {"checked": 3, "replaced": 0, "kept_with_tickets": 1, "failed": 0,
                           "undecided": 0}  # fmt: skip
         assert (await _desk_rooms(system, other))[2] == other_channel
+
+        # a process's admin token logged out by an operator is renewed at the next check
+        async with HomeserverClient(system.hs_url, system.settings.secrets.as_token,
+                                    cfg.appservice.id) as hs:  # fmt: skip
+            tokens = AdminToken(system.settings, hs, check_s=0)
+            first = await tokens()
+            await hs.logout(first)
+            renewed = await tokens()
+            assert renewed != first
+            assert str((await hs.whoami(renewed))["user_id"]).startswith("@messenger-admin:")
     finally:
         await system.stop()
