@@ -127,6 +127,7 @@ class JobScheduler:
         self._engine_options = {"connect_args": {"timeout": 0.5}} if sqlite else {}
         self._triggers = triggers(config)
         self._scheduler: AsyncIOScheduler | None = None
+        self._start_failed = False  # leading, but the scheduler did not start: retry at a wake
 
     @property
     def leading(self) -> bool:
@@ -140,6 +141,8 @@ class JobScheduler:
                 wake_s = min(WAKE_S, RENEW_S)
                 for _ in range(max(1, round(RENEW_S / wake_s))):
                     await asyncio.sleep(wake_s)
+                    if self._start_failed:
+                        break  # at the next wake, not the next renewal
                     if self._scheduler is not None:
                         # APScheduler stops its timer when a job-store write fails (SQLite
                         # busy, see _engine_options); waking it up resumes it
@@ -165,8 +168,10 @@ class JobScheduler:
             try:
                 self._start()
             except Exception:  # e.g. the database busy for a moment: try again soon
-                log.exception("job scheduler did not start; retrying in %.0f s", RENEW_S)
+                log.exception("job scheduler did not start; retrying in %.0f s", WAKE_S)
+                self._start_failed = True
                 return
+            self._start_failed = False
             if self._on_lead is not None:
                 await self._on_lead()
         elif not lead and self._scheduler is not None:
