@@ -266,7 +266,7 @@ class App:
         failed run (logged by the runner) is repeated at the next start."""
         async with self.db.reading() as conn:
             done = (await jobs_store.all_runs(conn)).get(MEND_CHANNELS)
-        if done is not None and done.last_finished_at is not None and done.last_error is None:
+        if done is not None and done.succeeded:
             log.info(MEND_SKIPPED)
             return 0
         outcome = await self.jobs.run(MEND_CHANNELS)

@@ -57,6 +57,7 @@ async def _status(settings: Settings) -> list[dict[str, Any]]:
                 else None,
                 "last_result": row.last_result if row else None,
                 "last_error": row.last_error if row else None,
+                "last_succeeded": row is not None and row.succeeded,
                 "running_on": row.holder if row and row.holder else None,
                 "runs": row.runs if row else 0,
             }
@@ -83,8 +84,7 @@ def status(data_dir: Any, as_json: bool) -> None:
         click.echo(f"{job['job']}  – {job['about']}")
         unscheduled = "not scheduled (appservice not started)"
         if job["job"] == MEND_CHANNELS:  # never scheduled: at start until a run succeeds
-            succeeded = job["last_finished"] is not None and job["last_error"] is None
-            unscheduled = "by hand" if succeeded else "at the next start of the appservice"
+            unscheduled = "by hand" if job["last_succeeded"] else "at the next start"
         click.echo(f"  next run:      {job['next_run'] or unscheduled}")
         click.echo(f"  last run:      {job['last_started'] or 'never'}")
         outcome = job["last_error"] or job["last_result"]

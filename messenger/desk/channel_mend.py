@@ -101,8 +101,9 @@ class ChannelMend:
         cfg = self._settings.config
         patient = UserID(channel.patient_id)
         lifetime = None if channel.hold else duration_ms(cfg.desk.purge_after)  # held: no purge
-        bot = self._bot
-        room = await desk_rooms.create_channel(self._hs, bot, patient, cfg.desk_name, lifetime)
+        room = await desk_rooms.create_channel(
+            self._hs, self._bot, patient, cfg.desk_name, lifetime
+        )
         async with self._db.transaction() as conn:
             replaced = await desk_store.update_channel(
                 conn, channel.patient_id, only_room=channel.room_id, room_id=room,

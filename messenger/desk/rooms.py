@@ -74,21 +74,6 @@ class RoomCheck:
     undecided: set[RoomID]  # it could not tell (asked again next time)
 
 
-async def _is_joined(hs: HomeserverClient, bot: UserID, room: RoomID) -> bool:
-    """Whether the bot may read the room's members. Asked as the appservice, Synapse lets any
-    of its users stand for the bot, so this errs towards "not gone" (a room the bot left while
-    another of our bots stays is not replaced); it refuses (403) a room nobody of ours is in,
-    one it does not know, and one it left."""
-    path = f"/_matrix/client/v3/rooms/{q(room)}/joined_members"
-    try:
-        await hs.as_request("GET", path, user_id=bot)
-    except MatrixError as error:
-        if error.status == 403:
-            return False
-        raise
-    return True
-
-
 async def gone_rooms(
     hs: HomeserverClient, bot: UserID, admin_token: Callable[[], Awaitable[str]],
     rooms: list[RoomID],
@@ -97,13 +82,15 @@ async def gone_rooms(
     operator, or by the cleanup of never-used rooms before it spared bot rooms). A room the bot
     is not in but that still exists is not gone: it is logged, as nobody here can mend it by
     itself; a room the homeserver could not tell about is logged and `undecided`. A few rooms
-    (the staff rooms, at every start) are asked about one by one; for more, the bot's whole
-    room list is fetched once (raises when it cannot be)."""
+    (the staff rooms, at every start) are asked about one by one (their members, admin API);
+    for more, the bot's whole room list is fetched once (raises when it cannot be)."""
     listed = await joined_rooms(hs, bot) if len(rooms) > FEW_ROOMS else None
     check = RoomCheck(set(), set())
     for room in rooms:
         try:
-            if (room in listed) if listed is not None else (await _is_joined(hs, bot, room)):
+            if listed is not None and room in listed:
+                continue
+            if listed is None and bot in await hs.joined_members(await admin_token(), room):
                 continue
             details = await hs.room_details(await admin_token(), room)
         except (MatrixError, HomeserverUnreachable) as error:

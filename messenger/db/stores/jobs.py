@@ -29,6 +29,11 @@ class JobRunRow:
     last_error: str | None
     runs: int
 
+    @property
+    def succeeded(self) -> bool:
+        """Its last run finished without an error."""
+        return self.last_finished_at is not None and self.last_error is None
+
 
 @dataclass(frozen=True)
 class AuditRow:
